@@ -1,0 +1,187 @@
+"""The OpenAPI 3.1 document of the API, written by hand to match views.py."""
+
+from typing import Any
+
+from automations.models import BindingStatus, ProjectStatus, VersionStatus
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _version_response(description: str, schema: str = "AutomationVersion") -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+VERSION_ID = {
+    "name": "version_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "deployflow",
+            "version": "1",
+            "description": "Deploy automation versions to production on the WRK Platform.",
+        },
+        "servers": [{"url": server_url.rstrip("/")}],
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/v1/automation-versions/{version_id}": {
+                "get": {
+                    "operationId": "getAutomationVersion",
+                    "summary": "An automation version, its project and its workflow binding.",
+                    "parameters": [VERSION_ID],
+                    "responses": {
+                        "200": _version_response("The version."),
+                        "401": _error("No or invalid credentials."),
+                        "403": _error("Not allowed to view versions."),
+                        "404": _error("No such version."),
+                    },
+                }
+            },
+            "/v1/automation-versions/{version_id}/status": {
+                "patch": {
+                    "operationId": "setAutomationVersionStatus",
+                    "summary": "Deploy a version ('Live'), or mark ready / restage it "
+                    "('Ready to Launch').",
+                    "parameters": [VERSION_ID],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/StatusChange"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _version_response(
+                            "The version after the change.", "AutomationVersionDeployed"
+                        ),
+                        "400": _error(
+                            "Invalid body, invalid_transition, no_workflow_binding, "
+                            "workflow_binding_error or approval_required."
+                        ),
+                        "401": _error("No or invalid credentials."),
+                        "403": _error("Not allowed (deploy needs the Ops group's permission)."),
+                        "404": _error("No such version."),
+                        "409": _error("deploy_in_progress: another deploy of the project runs."),
+                        "500": _error(
+                            "deploy_incomplete: WRK activated but recording failed; "
+                            "`reconcile` finishes it."
+                        ),
+                        "502": _error("activation_failed: WRK did not activate after retries."),
+                    },
+                }
+            },
+            "/v1/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "security": [],
+                    "responses": {"200": {"description": "The OpenAPI document."}},
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+            },
+            "schemas": {
+                "StatusChange": {
+                    "type": "object",
+                    "required": ["status"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "status": {"type": "string", "enum": ["Live", "Ready to Launch"]}
+                    },
+                },
+                "AutomationVersion": {
+                    "type": "object",
+                    "required": ["id", "version", "status", "project", "workflow_binding"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "version": {"type": "string"},
+                        "status": {"type": "string", "enum": VersionStatus.values},
+                        "project": {
+                            "type": "object",
+                            "required": ["id", "slug", "status"],
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "slug": {"type": "string"},
+                                "status": {"type": "string", "enum": ProjectStatus.values},
+                            },
+                        },
+                        "workflow_binding": {
+                            "oneOf": [
+                                {"type": "null"},
+                                {
+                                    "type": "object",
+                                    "required": ["workflow_id", "status"],
+                                    "properties": {
+                                        "workflow_id": {"type": "string"},
+                                        "status": {
+                                            "type": "string",
+                                            "enum": BindingStatus.values,
+                                        },
+                                    },
+                                },
+                            ]
+                        },
+                    },
+                },
+                "AutomationVersionDeployed": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/AutomationVersion"},
+                        {
+                            "type": "object",
+                            "properties": {
+                                "deploy": {
+                                    "type": "object",
+                                    "description": "Present when the request deployed.",
+                                    "properties": {
+                                        "deployment_id": {"type": "integer"},
+                                        "attempts": {"type": "integer"},
+                                        "archived_version_id": {"type": ["integer", "null"]},
+                                        "previous_workflow_deactivation": {
+                                            "type": "string",
+                                            "enum": ["none", "ok", "failed"],
+                                        },
+                                        "previous_workflow_deactivation_error": {
+                                            "type": ["string", "null"]
+                                        },
+                                    },
+                                }
+                            },
+                        },
+                    ]
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AutomationsConfig(AppConfig):
+    name = "automations"
+    verbose_name = "Automations"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

@@ -1,0 +1,241 @@
+"""Flow 24, "Mark as Live / Deploy to Production" (SPEC §4).
+
+The deploy runs in three short database transactions around the WRK calls, never across
+them:
+
+1. *claim*: re-validate the version under a row lock and insert the project's in-progress
+   `Deployment`, whose partial unique constraint turns a concurrent deploy into 409;
+2. WRK activation, with retries, outside any transaction;
+3. *record*: in one transaction the version goes Live (or Error) through its django-fsm
+   transition, whose receivers archive the previous version, write the audit row and queue
+   the notifications; project and binding follow.
+
+Then the previous workflow is deactivated and the deployment closed. The project stays
+locked until then, so no other deploy can interleave with the deactivation. A process that
+dies in between leaves an in-progress deployment that `reconcile` finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import has_transition_perm
+
+from .deactivate import workflow_binding_deactivate
+from .errors import ErrorCode, ServiceError
+from .models import (
+    PERM_DEPLOY,
+    AutomationVersion,
+    BindingStatus,
+    Deployment,
+    DeploymentStatus,
+    Project,
+    ProjectStatus,
+    TransitionContext,
+    VersionStatus,
+    WorkflowBinding,
+)
+from .selectors import live_version_lock, version_get, version_lock
+from .wrk import WrkError
+from .wrk_config import wrk_client
+
+logger = logging.getLogger(__name__)
+
+DEPLOY_LOCK_CONSTRAINT = "one_deploy_in_progress_per_project"
+
+
+@dataclass(frozen=True, slots=True)
+class DeployResult:
+    version: AutomationVersion
+    deployment: Deployment
+    previous: AutomationVersion | None
+    attempts: int
+    deactivation: Literal["none", "ok", "failed"]
+    deactivation_error: str = ""
+
+
+def deploy_check(*, version: AutomationVersion) -> None:
+    """SPEC §4.2: raise the 400 that applies, if any."""
+    if version.status != VersionStatus.READY:
+        raise ServiceError(
+            ErrorCode.INVALID_TRANSITION,
+            f"Only a version in 'Ready to Launch' can go Live; version {version.version} "
+            f"is '{version.status}'.",
+        )
+    binding = version.binding_or_none()
+    if binding is None:
+        raise ServiceError(
+            ErrorCode.NO_WORKFLOW_BINDING,
+            f"Version {version.version} has no workflow binding: the build must complete first.",
+        )
+    if binding.status == BindingStatus.ERROR:
+        raise ServiceError(
+            ErrorCode.WORKFLOW_BINDING_ERROR,
+            f"The workflow binding {binding.workflow_id} is in error: fix the build, then "
+            "deploy again.",
+        )
+
+
+def deploy_require_permission(*, actor: User | None) -> None:
+    if actor is not None and not actor.has_perm(PERM_DEPLOY):
+        raise ServiceError(
+            ErrorCode.PERMISSION_DENIED, "You do not have permission to deploy to production."
+        )
+
+
+def automation_version_deploy(*, version_id: int, actor: User | None, source: str) -> DeployResult:
+    """Deploy a version. `actor` None is the system (a command run without --user)."""
+    deploy_require_permission(actor=actor)
+    version = version_get(version_id=version_id)
+    deploy_check(version=version)
+    deployment = _claim(version=version, actor=actor, source=source)
+    binding = version.workflow_binding
+
+    try:
+        state = wrk_client().activate(binding.workflow_id)
+    except WrkError as exc:
+        error = (
+            f"WRK did not activate workflow {binding.workflow_id} after {exc.attempts} "
+            f"attempt(s): {exc.message}"
+        )
+        logger.error("Deploy of version %s failed: %s", version.pk, error)
+        deployment_record_failure(deployment=deployment, attempts=exc.attempts, error=error)
+        raise ServiceError(ErrorCode.ACTIVATION_FAILED, error) from exc
+
+    try:
+        version, previous = deployment_record_success(
+            deployment=deployment, attempts=state.attempts
+        )
+    except Exception as exc:
+        logger.exception("Deploy of version %s: WRK activated but recording failed", version.pk)
+        raise ServiceError(
+            ErrorCode.DEPLOY_INCOMPLETE,
+            f"WRK activated workflow {binding.workflow_id} but the deploy could not be "
+            f"recorded ({exc}); `manage.py reconcile` will finish it.",
+        ) from exc
+
+    outcome: Literal["none", "ok", "failed"] = "none"
+    deactivation_error = ""
+    if previous is not None and previous.binding_or_none() is not None:
+        result = workflow_binding_deactivate(
+            binding=previous.workflow_binding, actor=actor, origin=source
+        )
+        outcome = "ok" if result.ok else "failed"
+        deactivation_error = result.error
+    deployment_close(deployment=deployment)
+    return DeployResult(
+        version=version,
+        deployment=deployment,
+        previous=previous,
+        attempts=state.attempts,
+        deactivation=outcome,
+        deactivation_error=deactivation_error,
+    )
+
+
+def _claim(*, version: AutomationVersion, actor: User | None, source: str) -> Deployment:
+    try:
+        with transaction.atomic(durable=True):
+            locked = version_lock(version_id=version.pk)
+            # Re-checked under the lock: a deploy that finished since the first check has
+            # made this version Live or Error.
+            deploy_check(version=locked)
+            return Deployment.objects.create(
+                project_id=locked.project_id,
+                automation_version=locked,
+                workflow_id=locked.workflow_binding.workflow_id,
+                actor=actor,
+                source=source,
+                is_rollback=Deployment.objects.filter(
+                    automation_version=locked, status=DeploymentStatus.SUCCEEDED
+                ).exists(),
+            )
+    except IntegrityError as exc:
+        if DEPLOY_LOCK_CONSTRAINT not in str(exc) and "deployments.project_id" not in str(exc):
+            raise
+        raise ServiceError(
+            ErrorCode.DEPLOY_IN_PROGRESS,
+            f"A deploy of project {version.project.name} is already in progress; wait for it "
+            "to finish.",
+        ) from None
+
+
+class DeploymentNotInProgressError(Exception):
+    """Someone else (reconcile) finished this deployment first."""
+
+
+def _owned(deployment: Deployment, **changes: object) -> None:
+    if not Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS).update(
+        **changes
+    ):
+        raise DeploymentNotInProgressError(f"Deployment {deployment.pk} is no longer in progress.")
+
+
+def deployment_record_success(
+    *, deployment: Deployment, attempts: int, extra: dict[str, object] | None = None
+) -> tuple[AutomationVersion, AutomationVersion | None]:
+    """WRK confirmed the activation: make it so in the database, all or nothing."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        version = version_lock(version_id=deployment.automation_version_id)
+        previous = live_version_lock(project_id=version.project_id, exclude_id=version.pk)
+        _owned(deployment, attempts=attempts, previous_version=previous)
+        actor = deployment.actor
+        if actor is not None and not has_transition_perm(version.deploy, actor):
+            raise ServiceError(
+                ErrorCode.PERMISSION_DENIED, f"{actor} may no longer deploy this version."
+            )
+        ctx = TransitionContext(
+            actor=actor,
+            origin=deployment.source,
+            deployment=deployment,
+            attempts=attempts,
+            previous=previous,
+            extra=extra or {},
+        )
+        version.deploy(ctx=ctx)
+        version.save(update_fields=["status", "updated_at"])
+        Project.objects.filter(pk=version.project_id).update(
+            status=ProjectStatus.LIVE, updated_at=now
+        )
+        WorkflowBinding.objects.filter(automation_version_id=version.pk).update(
+            status=BindingStatus.ACTIVE, monitoring_started_at=now, updated_at=now
+        )
+    version.project.status = ProjectStatus.LIVE
+    version.workflow_binding.status = BindingStatus.ACTIVE
+    version.workflow_binding.monitoring_started_at = now
+    return version, previous
+
+
+def deployment_record_failure(*, deployment: Deployment, attempts: int, error: str) -> None:
+    """Activation failed: the version goes to Error; the Live version is left untouched."""
+    with transaction.atomic(durable=True):
+        version = version_lock(version_id=deployment.automation_version_id)
+        _owned(
+            deployment,
+            status=DeploymentStatus.FAILED,
+            attempts=attempts,
+            error=error,
+            finished_at=timezone.now(),
+        )
+        version.fail(
+            ctx=TransitionContext(
+                actor=deployment.actor,
+                origin=deployment.source,
+                deployment=deployment,
+                attempts=attempts,
+                error=error,
+            )
+        )
+        version.save(update_fields=["status", "updated_at"])
+
+
+def deployment_close(*, deployment: Deployment) -> None:
+    Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS).update(
+        status=DeploymentStatus.SUCCEEDED, finished_at=timezone.now()
+    )

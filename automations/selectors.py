@@ -1,0 +1,67 @@
+"""Reads of the automations app."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from .errors import ErrorCode, ServiceError
+from .models import AutomationVersion, BindingStatus, VersionStatus, WorkflowBinding
+
+OPS_GROUP = "Ops"
+
+
+def version_get(*, version_id: int) -> AutomationVersion:
+    """The version with what a deploy reads of it, in one query; 404 when unknown."""
+    try:
+        return AutomationVersion.objects.select_related("project__client", "workflow_binding").get(
+            pk=version_id
+        )
+    except AutomationVersion.DoesNotExist:
+        raise ServiceError(
+            ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
+        ) from None
+
+
+def version_lock(*, version_id: int) -> AutomationVersion:
+    """The version, row-locked until the end of the caller's transaction."""
+    # of=("self",): the binding is an outer join, which PostgreSQL cannot lock.
+    return (
+        AutomationVersion.objects.select_for_update(of=("self",))
+        .select_related("project__client", "workflow_binding")
+        .get(pk=version_id)
+    )
+
+
+def live_version_lock(*, project_id: int, exclude_id: int) -> AutomationVersion | None:
+    return (
+        AutomationVersion.objects.select_for_update(of=("self",))
+        .select_related("workflow_binding")
+        .filter(project_id=project_id, status=VersionStatus.LIVE)
+        .exclude(pk=exclude_id)
+        .first()
+    )
+
+
+def live_version(*, project_id: int) -> AutomationVersion | None:
+    return (
+        AutomationVersion.objects.select_related("workflow_binding")
+        .filter(project_id=project_id, status=VersionStatus.LIVE)
+        .first()
+    )
+
+
+def bindings_pending_deactivation() -> QuerySet[WorkflowBinding]:
+    """Workflows still active on WRK as far as we know, though their version was archived:
+    their deactivation failed and must be retried."""
+    return WorkflowBinding.objects.select_related("automation_version__project").filter(
+        status=BindingStatus.ACTIVE, automation_version__status=VersionStatus.ARCHIVED
+    )
+
+
+def ops_users() -> QuerySet[User]:
+    return (
+        get_user_model()
+        .objects.filter(groups__name=OPS_GROUP, is_active=True)
+        .order_by("pk")
+        .distinct()
+    )

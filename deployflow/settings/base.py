@@ -1,0 +1,127 @@
+"""Settings shared by every environment; each value comes from SPEC §6's variables."""
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from .email import anymail_settings, mailers_from_url
+from .env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["localhost", "127.0.0.1", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "automations",
+    "audit",
+    "notifications",
+    "monitoring",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "deployflow.urls"
+WSGI_APPLICATION = "deployflow.wsgi.application"
+
+TEMPLATES: list[dict[str, Any]] = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite is the embedded default for the demo only; tests and production use PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=0),
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "admin:login"
+
+# Work off the request path (notification delivery) goes through django.tasks, stored in the
+# same database so that a task enqueued inside the deploy transaction commits or rolls back
+# with it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- WRK Platform -------------------------------------------------------------------------
+WRK_API_BASE_URL = env_str("WRK_API_BASE_URL", "http://127.0.0.1:8765").rstrip("/")
+WRK_API_TOKEN = env_str("WRK_API_TOKEN", "")
+WRK_WEBHOOK_SECRET = env_str("WRK_WEBHOOK_SECRET", "")
+WRK_ACTIVATE_ATTEMPTS = env_int("WRK_ACTIVATE_ATTEMPTS", default=3, minimum=1)
+# Bound on the whole retry loop, so a deploy never waits on WRK longer than this.
+WRK_RETRY_MAX_SECONDS = env_float("WRK_RETRY_MAX_SECONDS", default=30.0)
+# Exponential backoff with full jitter: wait ~ U(0, min(max, initial * 2**n)).
+WRK_RETRY_WAIT_INITIAL = env_float("WRK_RETRY_WAIT_INITIAL", default=0.5)
+WRK_RETRY_WAIT_MAX = env_float("WRK_RETRY_WAIT_MAX", default=8.0)
+WRK_CONNECT_TIMEOUT = env_float("WRK_CONNECT_TIMEOUT", default=3.05)
+WRK_READ_TIMEOUT = env_float("WRK_READ_TIMEOUT", default=10.0)
+WRK_ALERT_CONSECUTIVE_FAILURES = env_int("WRK_ALERT_CONSECUTIVE_FAILURES", default=3, minimum=1)
+
+# --- Deploy -------------------------------------------------------------------------------
+DEPLOY_REQUIRE_APPROVAL = env_bool("DEPLOY_REQUIRE_APPROVAL", default=False)
+# A deploy still "in progress" after this long was interrupted (its process died);
+# `manage.py reconcile` finishes it. It must exceed the WRK retry bound above.
+DEPLOY_STALE_AFTER_SECONDS = env_int("DEPLOY_STALE_AFTER_SECONDS", default=120, minimum=1)
+
+# --- Notifications ------------------------------------------------------------------------
+SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "deployflow <deployflow@localhost>")
+OPS_EMAILS = env_list("OPS_EMAILS")
+MAILERS = mailers_from_url(env_str("EMAIL_URL", "console:"))
+ANYMAIL = anymail_settings()
+# Absolute base of links in emails and Slack messages.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django": {"level": "INFO", "propagate": True}},
+}

@@ -1,0 +1,61 @@
+"""EMAIL_URL → Django 6.1's MAILERS (SPEC §6).
+
+smtp://host:port                 plain SMTP
+smtp+tls://user:pass@host:587    STARTTLS      smtps://user:pass@host:465   implicit TLS
+console:                         print messages (the demo)
+locmem:                          keep them in memory (tests)
+anymail:                         the ESP named by ANYMAIL_ESP (e.g. mailgun, postmark,
+                                 amazon_ses); its keys come from ANYMAIL_* variables,
+                                 e.g. ANYMAIL_MAILGUN_API_KEY.
+"""
+
+import os
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+SIMPLE = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in SIMPLE:
+        return {"default": {"BACKEND": SIMPLE[scheme]}}
+    if scheme == "anymail":
+        esp = os.environ.get("ANYMAIL_ESP", "").strip()
+        if not esp:
+            raise ImproperlyConfigured("EMAIL_URL=anymail: needs ANYMAIL_ESP, e.g. 'mailgun'.")
+        return {"default": {"BACKEND": f"anymail.backends.{esp}.EmailBackend"}}
+    if scheme in {"smtp", "smtp+tls", "smtps"}:
+        if not parts.hostname:
+            raise ImproperlyConfigured(f"EMAIL_URL={url!r} has no host.")
+        options: dict[str, Any] = {
+            "host": parts.hostname,
+            "port": parts.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[scheme],
+            "use_tls": scheme == "smtp+tls",
+            "use_ssl": scheme == "smtps",
+            "timeout": 10,
+        }
+        if parts.username:
+            options["username"] = unquote(parts.username)
+            options["password"] = unquote(parts.password or "")
+        return {"default": {"BACKEND": SMTP, "OPTIONS": options}}
+    raise ImproperlyConfigured(
+        f"EMAIL_URL scheme {scheme!r} is not one of smtp, smtp+tls, smtps, console, locmem, "
+        "anymail."
+    )
+
+
+def anymail_settings() -> dict[str, str]:
+    """ANYMAIL_<KEY>=value variables → the ANYMAIL setting dict (ANYMAIL_ESP excluded)."""
+    return {
+        name.removeprefix("ANYMAIL_"): value
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and name != "ANYMAIL_ESP"
+    }

@@ -1,0 +1,26 @@
+"""The test suite: always PostgreSQL (SPEC: SQLite is for the demo only)."""
+
+import os
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/deployflow")
+    )
+}
+SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 20
+WRK_API_BASE_URL = "http://127.0.0.1:9"
+WRK_API_TOKEN = "test-wrk-token"
+WRK_WEBHOOK_SECRET = "test-webhook-secret"
+# Retries wait a few milliseconds in tests so that counting them stays fast.
+WRK_RETRY_WAIT_INITIAL = 0.001
+WRK_RETRY_WAIT_MAX = 0.005
+WRK_CONNECT_TIMEOUT = 1.0
+WRK_READ_TIMEOUT = 2.0
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = "INVALID_TEMPLATE_VARIABLE:%s"  # noqa: F405

@@ -1,0 +1,150 @@
+"""Queue the notifications of SPEC §4.9: in-app rows and outbox deliveries.
+
+Everything here runs inside the transaction of the change it reports and writes with bulk
+inserts, so the number of queries does not grow with the number of collaborators.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import timezone
+
+from automations.selectors import ops_users
+
+from .models import Channel, Delivery, Notification, Template
+
+if TYPE_CHECKING:
+    from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
+
+SLACK_RECIPIENT = "slack-webhook"
+
+
+def _admin_url(version: AutomationVersion) -> str:
+    return settings.SITE_URL + reverse(
+        "admin:automations_automationversion_change", args=[version.pk]
+    )
+
+
+def _status_url(version: AutomationVersion) -> str:
+    return f"{settings.SITE_URL}/status/{version.project.slug}/"
+
+
+def _facts(version: AutomationVersion, actor: User | None) -> dict[str, Any]:
+    """What every message says, captured now so that a later send renders the same facts."""
+    project = version.project
+    binding = version.binding_or_none()
+    return {
+        "client": project.client.name,
+        "project": project.name,
+        "project_slug": project.slug,
+        "version": version.version,
+        "version_id": version.pk,
+        "workflow_id": binding.workflow_id if binding is not None else None,
+        "actor": actor.get_username() if actor is not None else "system",
+        "at": timezone.now().isoformat(),
+        "admin_url": _admin_url(version),
+        "status_url": _status_url(version),
+    }
+
+
+def _ops_deliveries(
+    template: Template, payload: dict[str, Any], ops_emails: list[str]
+) -> list[Delivery]:
+    recipients = sorted({*ops_emails, *settings.OPS_EMAILS})
+    deliveries = [
+        Delivery(channel=Channel.EMAIL, template=template, recipient=email, payload=payload)
+        for email in recipients
+    ]
+    if settings.SLACK_WEBHOOK_URL:
+        deliveries.append(
+            Delivery(
+                channel=Channel.SLACK,
+                template=template,
+                recipient=SLACK_RECIPIENT,
+                payload=payload,
+            )
+        )
+    return deliveries
+
+
+def _ops() -> tuple[list[int], list[str]]:
+    rows = list(ops_users().values_list("pk", "email"))
+    return [pk for pk, _ in rows], [email for _, email in rows if email]
+
+
+def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: TransitionContext) -> None:
+    facts = _facts(version, ctx.actor)
+    facts["attempts"] = ctx.attempts
+    facts["archived_version"] = ctx.previous.version if ctx.previous is not None else None
+    collaborator_ids = list(version.project.collaborators.values_list("pk", flat=True))
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=Template.AUTOMATION_LIVE,
+            title=f"{facts['project']} {facts['version']} is Live",
+            body=f"Deployed to production by {facts['actor']}.",
+            link=facts["status_url"],
+        )
+        for user_id in collaborator_ids
+    )
+    deliveries = _ops_deliveries(Template.DEPLOYMENT_SUCCESS, facts, _ops()[1])
+    contact = version.project.client.contact_email
+    if contact:
+        deliveries.insert(
+            0,
+            Delivery(
+                channel=Channel.EMAIL,
+                template=Template.AUTOMATION_LIVE,
+                recipient=contact,
+                payload=facts,
+            ),
+        )
+    Delivery.objects.bulk_create(deliveries)
+
+
+def _notify_ops(template: Template, title: str, facts: dict[str, Any]) -> None:
+    ops_ids, ops_emails = _ops()
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=template,
+            title=title,
+            body=facts.get("error", ""),
+            link=facts["admin_url"],
+        )
+        for user_id in ops_ids
+    )
+    Delivery.objects.bulk_create(_ops_deliveries(template, facts, ops_emails))
+
+
+def notifications_deploy_failed(*, version: AutomationVersion, ctx: TransitionContext) -> None:
+    facts = {**_facts(version, ctx.actor), "attempts": ctx.attempts, "error": ctx.error}
+    _notify_ops(
+        Template.DEPLOYMENT_FAILED,
+        f"Deploy of {facts['project']} {facts['version']} failed",
+        facts,
+    )
+
+
+def notifications_deactivation_failed(
+    *, binding: WorkflowBinding, actor: User | None, error: str
+) -> None:
+    facts = {**_facts(binding.automation_version, actor), "error": error}
+    _notify_ops(
+        Template.DEACTIVATION_FAILED,
+        f"Workflow {binding.workflow_id} could not be deactivated",
+        facts,
+    )
+
+
+def notifications_for_version_transition(
+    *, version: AutomationVersion, name: str, ctx: TransitionContext
+) -> None:
+    if name == "deploy":
+        notifications_deploy_succeeded(version=version, ctx=ctx)
+    elif name == "fail":
+        notifications_deploy_failed(version=version, ctx=ctx)

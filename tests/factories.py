@@ -1,0 +1,54 @@
+"""Test data built through the project's own services where a path exists."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth.models import Group, User
+
+from automations.models import AutomationVersion, Client, Project
+from automations.selectors import OPS_GROUP
+from automations.services import automation_version_mark_ready, workflow_binding_create
+
+_seq = itertools.count(1)
+
+
+def make_user(*, ops: bool = False, staff: bool | None = None, email: str | None = None) -> User:
+    n = next(_seq)
+    user = User.objects.create_user(
+        username=f"user{n}",
+        email=email if email is not None else f"user{n}@example.com",
+        password="pw",
+        is_staff=ops if staff is None else staff,
+    )
+    if ops:
+        user.groups.add(Group.objects.get(name=OPS_GROUP))
+    return user
+
+
+def make_project(*, contact_email: str = "contact@client.example") -> Project:
+    n = next(_seq)
+    client = Client.objects.create(
+        name=f"Client {n}", slug=f"client-{n}", contact_email=contact_email
+    )
+    return Project.objects.create(client=client, name=f"Project {n}", slug=f"project-{n}")
+
+
+def make_version(
+    project: Project,
+    label: str | None = None,
+    *,
+    workflow_id: str | None = None,
+    binding: bool = True,
+    ready: bool = True,
+) -> AutomationVersion:
+    version = AutomationVersion.objects.create(project=project, version=label or f"v{next(_seq)}")
+    if binding:
+        workflow_binding_create(
+            version=version, workflow_id=workflow_id or f"wf-{project.slug}-{version.version}"
+        )
+    if ready and binding:
+        automation_version_mark_ready(version_id=version.pk, actor=None, source="command")
+    return AutomationVersion.objects.select_related("project", "workflow_binding").get(
+        pk=version.pk
+    )
