@@ -8,6 +8,7 @@ action or from `manage.py reconcile`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -32,8 +33,14 @@ class DeactivationResult:
 
 
 def workflow_binding_deactivate(
-    *, binding: WorkflowBinding, actor: User | None, origin: str
+    *,
+    binding: WorkflowBinding,
+    actor: User | None,
+    origin: str,
+    record_with: Callable[[], None] | None = None,
 ) -> DeactivationResult:
+    """Deactivate the workflow on WRK and record the outcome. `record_with` runs in the same
+    transaction as the record (the deploy closes its deployment there)."""
     version = binding.automation_version
     metadata: dict[str, object] = {
         "workflow_id": binding.workflow_id,
@@ -59,6 +66,8 @@ def workflow_binding_deactivate(
                 metadata={**metadata, "attempts": exc.attempts, "error": error},
             )
             notifications_deactivation_failed(binding=binding, actor=actor, error=error)
+            if record_with is not None:
+                record_with()
         return DeactivationResult(ok=False, attempts=exc.attempts, error=error)
 
     with transaction.atomic(durable=True):
@@ -76,6 +85,8 @@ def workflow_binding_deactivate(
             project_id=version.project_id,
             metadata={**metadata, "attempts": state.attempts, "already_inactive": state.already},
         )
+        if record_with is not None:
+            record_with()
     if updated:
         binding.status = BindingStatus.INACTIVE
     return DeactivationResult(ok=True, attempts=state.attempts)

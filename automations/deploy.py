@@ -40,7 +40,7 @@ from .models import (
     VersionStatus,
     WorkflowBinding,
 )
-from .selectors import live_version_lock, version_get, version_lock
+from .selectors import version_lock, version_lock_for_deploy, versions_lock_with_live
 from .wrk import WrkError
 from .wrk_config import wrk_client
 
@@ -91,19 +91,17 @@ def deploy_require_permission(*, actor: User | None) -> None:
 def automation_version_deploy(*, version_id: int, actor: User | None, source: str) -> DeployResult:
     """Deploy a version. `actor` None is the system (a command run without --user)."""
     deploy_require_permission(actor=actor)
-    version = version_get(version_id=version_id)
-    deploy_check(version=version)
-    deployment = _claim(version=version, actor=actor, source=source)
-    binding = version.workflow_binding
+    deployment = _claim(version_id=version_id, actor=actor, source=source)
+    workflow_id = deployment.workflow_id
 
     try:
-        state = wrk_client().activate(binding.workflow_id)
+        state = wrk_client().activate(workflow_id)
     except WrkError as exc:
         error = (
-            f"WRK did not activate workflow {binding.workflow_id} after {exc.attempts} "
+            f"WRK did not activate workflow {workflow_id} after {exc.attempts} "
             f"attempt(s): {exc.message}"
         )
-        logger.error("Deploy of version %s failed: %s", version.pk, error)
+        logger.error("Deploy of version %s failed: %s", version_id, error)
         deployment_record_failure(deployment=deployment, attempts=exc.attempts, error=error)
         raise ServiceError(ErrorCode.ACTIVATION_FAILED, error) from exc
 
@@ -112,22 +110,26 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
             deployment=deployment, attempts=state.attempts
         )
     except Exception as exc:
-        logger.exception("Deploy of version %s: WRK activated but recording failed", version.pk)
+        logger.exception("Deploy of version %s: WRK activated but recording failed", version_id)
         raise ServiceError(
             ErrorCode.DEPLOY_INCOMPLETE,
-            f"WRK activated workflow {binding.workflow_id} but the deploy could not be "
+            f"WRK activated workflow {workflow_id} but the deploy could not be "
             f"recorded ({exc}); `manage.py reconcile` will finish it.",
         ) from exc
+
+    def close() -> None:
+        deployment_close(deployment=deployment, attempts=state.attempts, previous=previous)
 
     outcome: Literal["none", "ok", "failed"] = "none"
     deactivation_error = ""
     if previous is not None and previous.binding_or_none() is not None:
         result = workflow_binding_deactivate(
-            binding=previous.workflow_binding, actor=actor, origin=source
+            binding=previous.workflow_binding, actor=actor, origin=source, record_with=close
         )
         outcome = "ok" if result.ok else "failed"
         deactivation_error = result.error
-    deployment_close(deployment=deployment)
+    else:
+        close()
     return DeployResult(
         version=version,
         deployment=deployment,
@@ -138,30 +140,26 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
     )
 
 
-def _claim(*, version: AutomationVersion, actor: User | None, source: str) -> Deployment:
+def _claim(*, version_id: int, actor: User | None, source: str) -> Deployment:
+    """Validate under a row lock and take the project's deploy lock (SPEC §4.2, §4.4)."""
     try:
         with transaction.atomic(durable=True):
-            locked = version_lock(version_id=version.pk)
-            # Re-checked under the lock: a deploy that finished since the first check has
-            # made this version Live or Error.
-            deploy_check(version=locked)
+            version = version_lock_for_deploy(version_id=version_id)
+            deploy_check(version=version)
             return Deployment.objects.create(
-                project_id=locked.project_id,
-                automation_version=locked,
-                workflow_id=locked.workflow_binding.workflow_id,
+                project_id=version.project_id,
+                automation_version=version,
+                workflow_id=version.workflow_binding.workflow_id,
                 actor=actor,
                 source=source,
-                is_rollback=Deployment.objects.filter(
-                    automation_version=locked, status=DeploymentStatus.SUCCEEDED
-                ).exists(),
+                is_rollback=version.was_live,  # type: ignore[attr-defined]
             )
     except IntegrityError as exc:
         if DEPLOY_LOCK_CONSTRAINT not in str(exc) and "deployments.project_id" not in str(exc):
             raise
         raise ServiceError(
             ErrorCode.DEPLOY_IN_PROGRESS,
-            f"A deploy of project {version.project.name} is already in progress; wait for it "
-            "to finish.",
+            "Another deploy of this project is in progress; wait for it to finish.",
         ) from None
 
 
@@ -177,28 +175,33 @@ def _owned(deployment: Deployment, **changes: object) -> None:
 
 
 def deployment_record_success(
-    *, deployment: Deployment, attempts: int, extra: dict[str, object] | None = None
+    *, deployment: Deployment, attempts: int | None = None, extra: dict[str, object] | None = None
 ) -> tuple[AutomationVersion, AutomationVersion | None]:
-    """WRK confirmed the activation: make it so in the database, all or nothing."""
+    """WRK confirmed the activation: make it so in the database, all or nothing.
+
+    The version's row lock and its transition from Ready to Launch make this happen once,
+    even if reconcile and the deploy's own process race to record the same deployment.
+    """
     now = timezone.now()
     with transaction.atomic(durable=True):
-        version = version_lock(version_id=deployment.automation_version_id)
-        previous = live_version_lock(project_id=version.project_id, exclude_id=version.pk)
-        _owned(deployment, attempts=attempts, previous_version=previous)
+        version, previous = versions_lock_with_live(
+            version_id=deployment.automation_version_id, project_id=deployment.project_id
+        )
         actor = deployment.actor
         if actor is not None and not has_transition_perm(version.deploy, actor):
             raise ServiceError(
                 ErrorCode.PERMISSION_DENIED, f"{actor} may no longer deploy this version."
             )
-        ctx = TransitionContext(
-            actor=actor,
-            origin=deployment.source,
-            deployment=deployment,
-            attempts=attempts,
-            previous=previous,
-            extra=extra or {},
+        version.deploy(
+            ctx=TransitionContext(
+                actor=actor,
+                origin=deployment.source,
+                deployment=deployment,
+                attempts=deployment.attempts if attempts is None else attempts,
+                previous=previous,
+                extra=extra or {},
+            )
         )
-        version.deploy(ctx=ctx)
         version.save(update_fields=["status", "updated_at"])
         Project.objects.filter(pk=version.project_id).update(
             status=ProjectStatus.LIVE, updated_at=now
@@ -235,7 +238,17 @@ def deployment_record_failure(*, deployment: Deployment, attempts: int, error: s
         version.save(update_fields=["status", "updated_at"])
 
 
-def deployment_close(*, deployment: Deployment) -> None:
+def deployment_close(
+    *, deployment: Deployment, attempts: int | None = None, previous: AutomationVersion | None
+) -> None:
+    """Release the project: the deploy and the deactivation that follows it are done."""
+    changes: dict[str, object] = {
+        "status": DeploymentStatus.SUCCEEDED,
+        "finished_at": timezone.now(),
+        "previous_version": previous,
+    }
+    if attempts is not None:
+        changes["attempts"] = attempts
     Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS).update(
-        status=DeploymentStatus.SUCCEEDED, finished_at=timezone.now()
+        **changes
     )

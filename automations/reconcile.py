@@ -46,7 +46,7 @@ def _reconcile_deployment(deployment: Deployment, report: ReconcileReport) -> No
     label = f"deployment {deployment.pk} ({deployment.project.name} {version.version})"
     if version.status == VersionStatus.LIVE:
         # Crashed after recording, during the deactivation: the loop below retries that.
-        deployment_close(deployment=deployment)
+        deployment_close(deployment=deployment, previous=None)
         report.finished.append(deployment.pk)
         report.lines.append(f"{label}: already Live, closed.")
         return
@@ -58,12 +58,10 @@ def _reconcile_deployment(deployment: Deployment, report: ReconcileReport) -> No
         return
     try:
         if state.active:
-            deployment_record_success(
-                deployment=deployment,
-                attempts=deployment.attempts,
-                extra={"recovered_by": DeploymentSource.RECONCILE},
+            _, previous = deployment_record_success(
+                deployment=deployment, extra={"recovered_by": DeploymentSource.RECONCILE}
             )
-            deployment_close(deployment=deployment)
+            deployment_close(deployment=deployment, previous=previous)
             report.finished.append(deployment.pk)
             report.lines.append(f"{label}: WRK reports {deployment.workflow_id} active; now Live.")
         else:

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .errors import ErrorCode, ServiceError
 from .models import AutomationVersion, BindingStatus, VersionStatus, WorkflowBinding
@@ -32,14 +32,43 @@ def version_lock(*, version_id: int) -> AutomationVersion:
     )
 
 
-def live_version_lock(*, project_id: int, exclude_id: int) -> AutomationVersion | None:
-    return (
+def version_lock_for_deploy(*, version_id: int) -> AutomationVersion:
+    """Like version_lock, with `was_live`: whether a deploy of it ever succeeded, which makes
+    deploying it again a rollback."""
+    from .models import Deployment, DeploymentStatus
+
+    try:
+        return (
+            AutomationVersion.objects.select_for_update(of=("self",))
+            .select_related("project__client", "workflow_binding")
+            .annotate(
+                was_live=Exists(
+                    Deployment.objects.filter(
+                        automation_version=OuterRef("pk"), status=DeploymentStatus.SUCCEEDED
+                    )
+                )
+            )
+            .get(pk=version_id)
+        )
+    except AutomationVersion.DoesNotExist:
+        raise ServiceError(
+            ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
+        ) from None
+
+
+def versions_lock_with_live(
+    *, version_id: int, project_id: int
+) -> tuple[AutomationVersion, AutomationVersion | None]:
+    """Row-lock a version and its project's Live version (if another) in one query."""
+    rows = list(
         AutomationVersion.objects.select_for_update(of=("self",))
-        .select_related("workflow_binding")
-        .filter(project_id=project_id, status=VersionStatus.LIVE)
-        .exclude(pk=exclude_id)
-        .first()
+        .select_related("project__client", "workflow_binding")
+        .filter(Q(pk=version_id) | Q(project_id=project_id, status=VersionStatus.LIVE))
+        .order_by("pk")
     )
+    version = next(row for row in rows if row.pk == version_id)
+    live = next((row for row in rows if row.pk != version_id), None)
+    return version, live
 
 
 def live_version(*, project_id: int) -> AutomationVersion | None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.db.models import Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -76,11 +78,36 @@ def _ops() -> tuple[list[int], list[str]]:
     return [pk for pk, _ in rows], [email for _, email in rows if email]
 
 
+def _collaborators_and_ops(project_id: int) -> tuple[list[int], list[str]]:
+    """The project's collaborators' ids and the ops team's addresses, in one query."""
+    user_model = get_user_model()
+    collaborators = (
+        user_model.objects.filter(collaborations=project_id)
+        .annotate(is_ops=Value(value=False))
+        .values_list("pk", "email", "is_ops")
+    )
+    rows = collaborators.union(
+        ops_users()
+        .order_by()
+        .annotate(is_ops=Value(value=True))
+        .values_list("pk", "email", "is_ops"),
+        all=True,
+    )
+    ids, emails = [], []
+    for pk, email, is_ops in rows:
+        if is_ops:
+            if email:
+                emails.append(email)
+        else:
+            ids.append(pk)
+    return ids, emails
+
+
 def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: TransitionContext) -> None:
     facts = _facts(version, ctx.actor)
     facts["attempts"] = ctx.attempts
     facts["archived_version"] = ctx.previous.version if ctx.previous is not None else None
-    collaborator_ids = list(version.project.collaborators.values_list("pk", flat=True))
+    collaborator_ids, ops_emails = _collaborators_and_ops(version.project_id)
     Notification.objects.bulk_create(
         Notification(
             recipient_id=user_id,
@@ -91,7 +118,7 @@ def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: Transitio
         )
         for user_id in collaborator_ids
     )
-    deliveries = _ops_deliveries(Template.DEPLOYMENT_SUCCESS, facts, _ops()[1])
+    deliveries = _ops_deliveries(Template.DEPLOYMENT_SUCCESS, facts, ops_emails)
     contact = version.project.client.contact_email
     if contact:
         deliveries.insert(

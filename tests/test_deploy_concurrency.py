@@ -92,13 +92,13 @@ def test_twenty_concurrent_deploys_of_one_version_activate_once(wrk):
 
 
 def test_twenty_concurrent_deploys_of_two_versions_of_one_project_activate_once(wrk):
-    wrk.latency = 0.3
     ops = make_user(ops=True)
     project = make_project()
     v1 = make_version(project, "v1")
     automation_version_deploy(version_id=v1.pk, actor=ops, source="api")
     v2, v3 = make_version(project, "v2"), make_version(project, "v3")
     wrk.reset()
+    wrk.latency = 0.3
 
     outcomes = deploy_concurrently([v2.pk, v3.pk], ops)
 

@@ -1,0 +1,232 @@
+"""Deploy benchmark (issue 2). Run: `.venv/bin/python -m bench.deploy [--deploys N]`.
+
+1. Queries per deploy, with 1 and 500 collaborators and with 1 and 1,000 archived versions:
+   the count must not grow with either (goal: <= 25).
+2. Median wall time of the deploy service, WRK answering at once (an in-process stand-in:
+   a requests transport adapter, no socket), beside a baseline measured in the same run:
+   the same rows written with raw SQL in one transaction. Goal: within 3x. For reference,
+   the same with the `fake_wrk` HTTP server on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from functools import partial
+from typing import Any
+
+import requests
+from requests.adapters import BaseAdapter
+
+from .setup import bench_database, median_ms, timed
+
+INSTANT_WRK = "http://wrk.in-process"
+
+
+class InstantWrk(BaseAdapter):
+    """WRK answering at once, inside this process: every activate/deactivate succeeds."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        url = request.url or ""
+        workflow_id = url.split("/wrk-api/workflows/", 1)[1].split("/", 1)[0]
+        response = requests.Response()
+        response.status_code = 200
+        response._content = json.dumps(
+            {"id": workflow_id, "active": not url.endswith("/deactivate")}
+        ).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.url = url
+        response.request = request
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+_seq = itertools.count(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deploys", type=int, default=200)
+    args = parser.parse_args()
+    with bench_database("deployflow_bench"):
+        run(args.deploys)
+
+
+def run(deploys: int) -> None:
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from automations.deploy import automation_version_deploy
+    from automations.fake_wrk import FakeWrk
+    from automations.models import AutomationVersion, Client, Project, VersionStatus
+    from automations.services import automation_version_mark_ready, workflow_binding_create
+    from automations.wrk_config import wrk_session
+
+    wrk = FakeWrk(token=settings.WRK_API_TOKEN).start()
+    settings.WRK_API_BASE_URL = wrk.url
+    ops_group = Group.objects.get(name="Ops")
+
+    def user(ops: bool = False) -> User:
+        n = next(_seq)
+        u = User.objects.create_user(f"u{n}", f"u{n}@example.com", "pw", is_staff=ops)
+        if ops:
+            u.groups.add(ops_group)
+        return u
+
+    deployer = user(ops=True)
+
+    def project(collaborators: int, archived: int) -> Project:
+        n = next(_seq)
+        client = Client.objects.create(name=f"C{n}", slug=f"c{n}", contact_email="c@x.example")
+        p = Project.objects.create(client=client, name=f"P{n}", slug=f"p{n}")
+        users = User.objects.bulk_create(
+            User(username=f"collab{n}-{i}", email=f"collab{n}-{i}@x.example")
+            for i in range(collaborators)
+        )
+        p.collaborators.add(*users)
+        AutomationVersion.objects.bulk_create(
+            AutomationVersion(project=p, version=f"old-{i}", status=VersionStatus.ARCHIVED)
+            for i in range(archived)
+        )
+        return p
+
+    def ready(p: Project) -> AutomationVersion:
+        v = AutomationVersion.objects.create(project=p, version=f"v{next(_seq)}")
+        workflow_binding_create(version=v, workflow_id=f"wf-{p.slug}-{v.version}")
+        automation_version_mark_ready(version_id=v.pk, actor=None, source="command")
+        return v
+
+    def deploy(v: AutomationVersion) -> None:
+        # A fresh user object: its permission cache is cold, as in a new request.
+        actor = User.objects.get(pk=deployer.pk)
+        automation_version_deploy(version_id=v.pk, actor=actor, source="api")
+
+    # --- 1. queries per deploy ------------------------------------------------------------
+    counts: dict[str, int] = {}
+    for label, collaborators, archived in [
+        ("1 collaborator, 1 archived", 1, 1),
+        ("500 collaborators, 1 archived", 500, 1),
+        ("1 collaborator, 1,000 archived", 1, 1000),
+        ("500 collaborators, 1,000 archived", 500, 1000),
+    ]:
+        p = project(collaborators, archived)
+        deploy(ready(p))  # a Live version to archive, so every deploy archives one
+        v = ready(p)
+        with CaptureQueriesContext(connection) as queries:
+            deploy(v)
+        counts[label] = len(queries)
+    print("Queries per deploy (each archives and deactivates a previous Live version):")
+    for label, count in counts.items():
+        print(f"  {label:<36} {count:>3}")
+    flat = len(set(counts.values())) == 1
+    print(f"  constant: {'yes' if flat else 'NO'}; goal <= 25: {max(counts.values()) <= 25}")
+
+    # --- 2. time per deploy vs raw SQL -----------------------------------------------------
+    collaborators = 10
+
+    def prepared(p: Project) -> list[AutomationVersion]:
+        deploy(ready(p))
+        return [ready(p) for _ in range(deploys)]
+
+    wrk_session().mount(INSTANT_WRK, InstantWrk())
+    settings.WRK_API_BASE_URL = INSTANT_WRK
+    service_versions = prepared(project(collaborators, 0))
+    p_raw = project(collaborators, 0)
+    raw_versions = [ready(p_raw) for _ in range(deploys + 1)]
+    collaborator_ids = list(p_raw.collaborators.values_list("pk", flat=True))
+    raw_deploy(raw_versions[0], None, collaborator_ids)
+    # Interleaved, so that both see the same machine: this one has 2 shared cores.
+    service_samples: list[float] = []
+    raw_samples: list[float] = []
+    for i, version in enumerate(service_versions):
+        service_samples.append(timed(partial(deploy, version)))
+        prev, new = raw_versions[i], raw_versions[i + 1]
+        raw_samples.append(timed(partial(raw_deploy, new, prev, collaborator_ids)))
+    service = median_ms(service_samples)
+
+    settings.WRK_API_BASE_URL = wrk.url
+    loopback = median_ms([timed(partial(deploy, v)) for v in prepared(project(collaborators, 0))])
+
+    raw = median_ms(raw_samples)
+    print(f"\nMedian over {deploys} deploys ({collaborators} collaborators each):")
+    print(f"  deploy service, WRK in-process   {service:8.2f} ms")
+    print(f"  raw SQL, same rows, 1 txn        {raw:8.2f} ms")
+    print(f"  ratio                            {service / raw:8.2f}x   (goal <= 3x)")
+    print(f"  deploy service, fake_wrk on HTTP {loopback:8.2f} ms   (for reference)")
+    wrk.stop()
+
+
+def raw_deploy(version: Any, previous: Any | None, collaborator_ids: list[int]) -> None:
+    """The rows a deploy writes, by hand, in one transaction: the floor to compare with."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    now = timezone.now()
+    project_id = version.project_id
+    meta = json.dumps({"source": "api", "workflow_id": f"wf-{version.pk}", "attempts": 1})
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO deployments (project_id, automation_version_id, workflow_id, source,"
+            " status, is_rollback, attempts, error, started_at) VALUES"
+            " (%s, %s, %s, 'api', 'in_progress', false, 0, '', %s) RETURNING id",
+            [project_id, version.pk, f"wf-{version.pk}", now],
+        )
+        deployment_id = cur.fetchone()[0]
+        if previous is not None:
+            cur.execute(
+                "UPDATE automation_versions SET status = 'Archived', updated_at = %s WHERE id = %s",
+                [now, previous.pk],
+            )
+        cur.execute(
+            "UPDATE automation_versions SET status = 'Live', updated_at = %s WHERE id = %s",
+            [now, version.pk],
+        )
+        cur.execute(
+            "UPDATE projects SET status = 'Live', updated_at = %s WHERE id = %s", [now, project_id]
+        )
+        cur.execute(
+            "UPDATE workflow_bindings SET status = 'active', monitoring_started_at = %s,"
+            " updated_at = %s WHERE automation_version_id = %s",
+            [now, now, version.pk],
+        )
+        audit = [("deploy", version.pk)]
+        if previous is not None:
+            cur.execute(
+                "UPDATE workflow_bindings SET status = 'inactive', updated_at = %s"
+                " WHERE automation_version_id = %s",
+                [now, previous.pk],
+            )
+            audit += [("archive", previous.pk), ("deactivate", previous.pk)]
+        cur.executemany(
+            "INSERT INTO audit_logs (actor_id, actor_username, action_type, resource_type,"
+            " resource_id, project_id, metadata, created_at)"
+            " VALUES (NULL, 'bench', %s, 'automation_version', %s, %s, %s, %s)",
+            [(action, str(pk), project_id, meta, now) for action, pk in audit],
+        )
+        cur.executemany(
+            "INSERT INTO notifications (recipient_id, kind, title, body, link, created_at)"
+            " VALUES (%s, 'automation_live', 'Live', '', '', %s)",
+            [(user_id, now) for user_id in collaborator_ids],
+        )
+        cur.executemany(
+            "INSERT INTO notification_deliveries (channel, template, recipient, payload, status,"
+            " attempts, last_error, created_at, updated_at)"
+            " VALUES ('email', %s, %s, %s, 'pending', 0, '', %s, %s)",
+            [
+                ("automation_live", "c@x.example", meta, now, now),
+                ("deployment_success", "ops@x.example", meta, now, now),
+            ],
+        )
+        cur.execute(
+            "UPDATE deployments SET status = 'succeeded', finished_at = %s WHERE id = %s",
+            [now, deployment_id],
+        )
+
+
+if __name__ == "__main__":
+    main()
