@@ -27,7 +27,9 @@ INSTANT_WRK = "http://wrk.in-process"
 class InstantWrk(BaseAdapter):
     """WRK answering at once, inside this process: every activate/deactivate succeeds."""
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]  # requests passes its options by keyword
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
         url = request.url or ""
         workflow_id = url.split("/wrk-api/workflows/", 1)[1].split("/", 1)[0]
         response = requests.Response()
