@@ -3,6 +3,8 @@ here the status is read-only so that it changes only through the services."""
 
 from django.contrib import admin
 
+from deployflow.admin_mixins import ReadOnlyAdminMixin
+
 from .models import AutomationVersion, Client, Deployment, Project, WorkflowBinding
 
 
@@ -42,16 +44,7 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin[Deployment]):
+class DeploymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Deployment]):
     list_display = ["automation_version", "status", "source", "actor", "attempts", "started_at"]
     list_filter = ["status", "source"]
     list_select_related = ["automation_version__project", "actor"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
