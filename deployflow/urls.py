@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from . import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("v1/", include("api.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
 ]

@@ -73,6 +73,7 @@ class Delivery(models.Model):
         db_table = "notification_deliveries"
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
+        permissions = [("resend_delivery", "Can resend a failed delivery")]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
         constraints = [
             models.CheckConstraint(

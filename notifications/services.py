@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from automations.selectors import ops_users
 
+from .delivery import deliveries_enqueue
 from .models import Channel, Delivery, Notification, Template
 
 if TYPE_CHECKING:
@@ -130,7 +131,13 @@ def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: Transitio
                 payload=facts,
             ),
         )
+    _queue(deliveries)
+
+
+def _queue(deliveries: list[Delivery]) -> None:
+    """Write the outbox rows and the task that sends them, in the caller's transaction."""
     Delivery.objects.bulk_create(deliveries)
+    deliveries_enqueue(delivery_ids=[d.pk for d in deliveries])
 
 
 def _notify_ops(template: Template, title: str, facts: dict[str, Any]) -> None:
@@ -145,7 +152,7 @@ def _notify_ops(template: Template, title: str, facts: dict[str, Any]) -> None:
         )
         for user_id in ops_ids
     )
-    Delivery.objects.bulk_create(_ops_deliveries(template, facts, ops_emails))
+    _queue(_ops_deliveries(template, facts, ops_emails))
 
 
 def notifications_deploy_failed(*, version: AutomationVersion, ctx: TransitionContext) -> None:
@@ -175,3 +182,18 @@ def notifications_for_version_transition(
         notifications_deploy_succeeded(version=version, ctx=ctx)
     elif name == "fail":
         notifications_deploy_failed(version=version, ctx=ctx)
+
+
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read; another user's is not found (404)."""
+    notification = Notification.objects.get(pk=notification_id, recipient=user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client as HttpClient
 
 from api.services import api_token_create
@@ -12,6 +13,7 @@ from automations.fake_wrk import FakeWrk
 from automations.models import AutomationVersion, Project
 
 from .factories import make_project, make_user, make_version
+from .servers import SlackServer, SmtpServer
 
 
 @pytest.fixture
@@ -51,3 +53,43 @@ def api_token(ops_user: User) -> str:
 @pytest.fixture
 def api(api_token: str) -> HttpClient:
     return HttpClient(headers={"Authorization": f"Bearer {api_token}"})
+
+
+class InvalidTemplateVariable(str):
+    """string_if_invalid that raises: a template naming a missing variable fails the test."""
+
+    def __mod__(self, variable: object) -> str:
+        raise AssertionError(f"template variable {variable!r} does not exist")
+
+
+@pytest.fixture
+def strict_templates(settings) -> None:
+    engine = {**settings.TEMPLATES[0]}
+    engine["OPTIONS"] = {**engine["OPTIONS"], "string_if_invalid": InvalidTemplateVariable("%s")}
+    settings.TEMPLATES = [engine]
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": server.port, "timeout": 2},
+        }
+    }
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def slack(settings) -> Iterator[SlackServer]:
+    server = SlackServer().start()
+    settings.SLACK_WEBHOOK_URL = server.url
+    yield server
+    server.stop()
+
+
+def run_worker() -> None:
+    """The real task worker, until no task is due."""
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)

@@ -52,6 +52,7 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -80,8 +81,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "notifications:list"
 
 # Work off the request path (notification delivery) goes through django.tasks, stored in the
 # same database so that a task enqueued inside the deploy transaction commits or rolls back
@@ -114,6 +117,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "deployflow <deployflow@local
 OPS_EMAILS = env_list("OPS_EMAILS")
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "console:"))
 ANYMAIL = anymail_settings()
+# Transient delivery failures are retried with exponential backoff, this many times in all.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", default=6, minimum=1)
+NOTIFICATION_RETRY_BASE_SECONDS = env_float("NOTIFICATION_RETRY_BASE_SECONDS", default=30.0)
+NOTIFICATION_RETRY_MAX_SECONDS = env_float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600.0)
+# A delivery still "sending" after this long was interrupted by a dying worker.
+NOTIFICATION_SENDING_STALE_SECONDS = env_int("NOTIFICATION_SENDING_STALE_SECONDS", default=600)
 # Absolute base of links in emails and Slack messages.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

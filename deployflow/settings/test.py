@@ -23,4 +23,5 @@ WRK_READ_TIMEOUT = 2.0
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = "INVALID_TEMPLATE_VARIABLE:%s"  # noqa: F405
+NOTIFICATION_RETRY_BASE_SECONDS = 0.01
+NOTIFICATION_RETRY_MAX_SECONDS = 0.05

@@ -4,12 +4,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from automations.reconcile import deployments_reconcile
+from notifications.delivery import deliveries_fail_interrupted
 
 
 class Command(BaseCommand):
     help = (
-        "Finish deploys interrupted after WRK activation, and retry failed deactivations of "
-        "previous workflows. Safe to run at any time (e.g. from cron every few minutes)."
+        "Finish deploys interrupted after WRK activation, retry failed deactivations of "
+        "previous workflows, and flag notification deliveries a dead worker left half-sent. "
+        "Safe to run at any time (e.g. from cron every few minutes)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,6 +29,12 @@ class Command(BaseCommand):
         report = deployments_reconcile(
             stale_after=timedelta(seconds=stale) if stale is not None else None
         )
+        interrupted = deliveries_fail_interrupted()
+        if interrupted:
+            report.lines.append(
+                f"{interrupted} delivery(ies) interrupted while sending marked failed; "
+                "resend them from the admin if they did not arrive."
+            )
         for line in report.lines:
             self.stdout.write(line)
         if not report.lines:

@@ -1,0 +1,97 @@
+"""Email through Django's default mailer: SMTP, an anymail ESP, or the console in the demo."""
+
+from __future__ import annotations
+
+import smtplib
+from types import TracebackType
+from typing import Any
+
+from django.conf import settings
+from django.core import mail
+from django.core.mail import EmailMultiAlternatives
+
+from ..models import Delivery
+from ..rendering import render_email
+from .base import Transport, TransportError
+
+
+def _smtp_error(exc: smtplib.SMTPException) -> TransportError:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return TransportError(
+            f"SMTP refused the recipient: {exc.recipients}",
+            permanent=bool(codes) and all(code >= 500 for code in codes),
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        # 5xx is the server's final word; 4xx means "try again later".
+        return TransportError(f"SMTP {exc.smtp_code}: {message}", permanent=exc.smtp_code >= 500)
+    return TransportError(f"SMTP: {exc}")
+
+
+def _anymail_error(exc: Exception) -> TransportError | None:
+    try:
+        from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+    except ImportError:  # pragma: no cover - anymail is a dependency
+        return None
+    if isinstance(exc, AnymailRecipientsRefused):
+        return TransportError(f"The ESP refused the recipient: {exc}", permanent=True)
+    if isinstance(exc, AnymailAPIError):
+        status = getattr(exc, "status_code", None)
+        transient = status is None or status == 429 or status >= 500
+        return TransportError(f"ESP error: {exc}", permanent=not transient)
+    return None
+
+
+class EmailTransport(Transport):
+    def __init__(self) -> None:
+        self.connection: Any = None
+
+    def __enter__(self) -> EmailTransport:
+        self.connection = mail.mailers.default
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+    def message(self, delivery: Delivery) -> EmailMultiAlternatives:
+        subject, text, html = render_email(delivery.template, delivery.payload)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.recipient],
+            headers={"X-Deployflow-Delivery": str(delivery.pk)},
+        )
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def send(self, delivery: Delivery) -> None:
+        connection = self.connection if self.connection is not None else mail.mailers.default
+        message = self.message(delivery)
+        try:
+            sent = connection.send_messages([message])
+        except smtplib.SMTPException as exc:
+            # The session may be unusable now: the next message opens a fresh one.
+            connection.close()
+            raise _smtp_error(exc) from exc
+        except OSError as exc:
+            connection.close()
+            raise TransportError(f"Mail server unreachable: {exc}") from exc
+        except Exception as exc:
+            error = _anymail_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+        if not sent:
+            raise TransportError("The mail backend accepted no message.")
