@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import uuid
 from functools import partial
 from typing import Any
 
@@ -223,6 +224,14 @@ def raw_deploy(version: Any, previous: Any | None, collaborator_ids: list[int]) 
                 ("automation_live", "c@x.example", meta, now, now),
                 ("deployment_success", "ops@x.example", meta, now, now),
             ],
+        )
+        cur.execute(
+            "INSERT INTO django_tasks_database_dbtaskresult (id, status, enqueued_at,"
+            " args_kwargs, priority, task_path, worker_ids, queue_name, backend_name,"
+            " run_after, exception_class_path, traceback) VALUES (%s, 'READY', %s, %s, 0,"
+            " 'notifications.tasks.deliver_notifications', '[]', 'default', 'default', %s,"
+            " '', '')",
+            [uuid.uuid4(), now, json.dumps({"args": [], "kwargs": {"delivery_ids": [1, 2]}}), now],
         )
         cur.execute(
             "UPDATE deployments SET status = 'succeeded', finished_at = %s WHERE id = %s",

@@ -101,28 +101,37 @@ def deliveries_send(*, delivery_ids: list[int]) -> SendReport:
     by_channel: dict[str, list[Delivery]] = {}
     for delivery in claimed:
         by_channel.setdefault(delivery.channel, []).append(delivery)
-    for channel, deliveries in by_channel.items():
-        try:
-            transport = transport_for(channel)
-        except TransportError as exc:
-            for delivery in deliveries:
-                _record_failure(delivery, exc, report)
-            continue
-        with transport:
-            for delivery in deliveries:
-                try:
-                    transport.send(delivery)
-                except TransportError as exc:
-                    _record_failure(delivery, exc, report)
-                    continue
-                Delivery.objects.filter(pk=delivery.pk).update(
-                    status=DeliveryStatus.SENT,
-                    sent_at=timezone.now(),
-                    last_error="",
-                    updated_at=timezone.now(),
-                )
-                report.sent.append(delivery.pk)
+    try:
+        for channel, deliveries in by_channel.items():
+            _send_batch(channel, deliveries, report)
+    finally:
+        # One write for the batch: a worker dying before it leaves the rows `sending`,
+        # which reconcile flags rather than sends again, so nothing goes out twice.
+        if report.sent:
+            Delivery.objects.filter(pk__in=report.sent).update(
+                status=DeliveryStatus.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+                updated_at=timezone.now(),
+            )
     return report
+
+
+def _send_batch(channel: str, deliveries: list[Delivery], report: SendReport) -> None:
+    try:
+        transport = transport_for(channel)
+    except TransportError as exc:
+        for delivery in deliveries:
+            _record_failure(delivery, exc, report)
+        return
+    with transport:
+        for delivery in deliveries:
+            try:
+                transport.send(delivery)
+            except TransportError as exc:
+                _record_failure(delivery, exc, report)
+            else:
+                report.sent.append(delivery.pk)
 
 
 def deliveries_resend(*, delivery_ids: list[int]) -> list[int]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
-from types import TracebackType
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -48,21 +49,8 @@ def _anymail_error(exc: Exception) -> TransportError | None:
 
 
 class EmailTransport(Transport):
-    def __init__(self) -> None:
-        self.connection: Any = None
-
-    def __enter__(self) -> EmailTransport:
-        self.connection = mail.mailers.default
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.connection is not None:
-            self.connection.close()
+    """Keeps one mail connection per worker thread open across batches: an SMTP session
+    (TCP, EHLO, STARTTLS, AUTH) costs more than the message it carries."""
 
     def message(self, delivery: Delivery) -> EmailMultiAlternatives:
         subject, text, html = render_email(delivery.template, delivery.payload)
@@ -77,16 +65,19 @@ class EmailTransport(Transport):
         return message
 
     def send(self, delivery: Delivery) -> None:
-        connection = self.connection if self.connection is not None else mail.mailers.default
         message = self.message(delivery)
         try:
-            sent = connection.send_messages([message])
+            try:
+                sent = _connection().send_messages([message])
+            except smtplib.SMTPServerDisconnected:
+                # The kept session went stale (the server's idle timeout): one fresh try.
+                _drop_connection()
+                sent = _connection().send_messages([message])
         except smtplib.SMTPException as exc:
-            # The session may be unusable now: the next message opens a fresh one.
-            connection.close()
+            _drop_connection()
             raise _smtp_error(exc) from exc
         except OSError as exc:
-            connection.close()
+            _drop_connection()
             raise TransportError(f"Mail server unreachable: {exc}") from exc
         except Exception as exc:
             error = _anymail_error(exc)
@@ -95,3 +86,27 @@ class EmailTransport(Transport):
             raise error from exc
         if not sent:
             raise TransportError("The mail backend accepted no message.")
+
+
+_local = threading.local()
+
+
+def _connection() -> Any:
+    """This thread's mail connection for the current MAILERS setting, opened once."""
+    config = repr(settings.MAILERS.get("default"))
+    cached = getattr(_local, "connection", None)
+    if cached is None or _local.config != config:
+        _drop_connection()
+        cached = _local.connection = mail.mailers.default
+        _local.config = config
+        # Backends without sessions (console, locmem, most ESPs) make open() a no-op.
+        cached.open()
+    return cached
+
+
+def _drop_connection() -> None:
+    cached = getattr(_local, "connection", None)
+    _local.connection = None
+    if cached is not None:
+        with contextlib.suppress(Exception):
+            cached.close()
