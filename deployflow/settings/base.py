@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    # For its `graph_transitions` command (`make graph`).
+    "django_fsm",
     "automations",
     "audit",
     "notifications",
