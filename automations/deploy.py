@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -78,6 +79,23 @@ def deploy_check(*, version: AutomationVersion) -> None:
             ErrorCode.WORKFLOW_BINDING_ERROR,
             f"The workflow binding {binding.workflow_id} is in error: fix the build, then "
             "deploy again.",
+        )
+
+
+def deploy_check_approval(*, version: AutomationVersion, actor: User | None) -> None:
+    """SPEC §4.3: with DEPLOY_REQUIRE_APPROVAL, a second ops user must have approved."""
+    if not settings.DEPLOY_REQUIRE_APPROVAL:
+        return
+    if version.approved_by_id is None:
+        raise ServiceError(
+            ErrorCode.APPROVAL_REQUIRED,
+            f"Version {version.version} needs the approval of a second ops user before it "
+            "can go Live.",
+        )
+    if actor is not None and version.approved_by_id == actor.pk:
+        raise ServiceError(
+            ErrorCode.APPROVAL_REQUIRED,
+            "You approved this version yourself: another ops user must deploy it (four eyes).",
         )
 
 
@@ -146,6 +164,7 @@ def _claim(*, version_id: int, actor: User | None, source: str) -> Deployment:
         with transaction.atomic(durable=True):
             version = version_lock_for_deploy(version_id=version_id)
             deploy_check(version=version)
+            deploy_check_approval(version=version, actor=actor)
             return Deployment.objects.create(
                 project_id=version.project_id,
                 automation_version=version,

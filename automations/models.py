@@ -123,6 +123,16 @@ class AutomationVersion(FSMModelMixin, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The four-eyes approval of SPEC §4.3. It approves this version's content, so it stays
+    # through a retry or a rollback of the same version.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "automation_versions"

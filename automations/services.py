@@ -7,10 +7,15 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
+
+from audit.models import ActionType
+from audit.services import audit_log_create
 
 from .errors import ErrorCode, ServiceError
 from .models import (
+    PERM_APPROVE,
     PERM_MARK_READY,
     PERM_RESTAGE,
     AutomationVersion,
@@ -115,6 +120,41 @@ def automation_version_restage(
         pick=lambda v: v.restage,
         refusal=refusal,
     )
+
+
+def automation_version_approve(*, version_id: int, actor: User, source: str) -> AutomationVersion:
+    """The second pair of eyes of SPEC §4.3: approve a Ready to Launch version."""
+    if not actor.has_perm(PERM_APPROVE):
+        raise ServiceError(
+            ErrorCode.PERMISSION_DENIED, "You do not have permission to approve deploys."
+        )
+    with transaction.atomic(durable=True):
+        try:
+            version = version_lock(version_id=version_id)
+        except AutomationVersion.DoesNotExist:
+            raise ServiceError(
+                ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
+            ) from None
+        if version.status != VersionStatus.READY:
+            raise ServiceError(
+                ErrorCode.INVALID_TRANSITION,
+                f"Only a version in 'Ready to Launch' can be approved; {version.version} is "
+                f"'{version.status}'.",
+            )
+        if version.approved_by_id == actor.pk:
+            return version
+        version.approved_by = actor
+        version.approved_at = timezone.now()
+        version.save(update_fields=["approved_by", "approved_at", "updated_at"])
+        audit_log_create(
+            actor=actor,
+            action_type=ActionType.APPROVE,
+            resource_type="automation_version",
+            resource_id=version.pk,
+            project_id=version.project_id,
+            metadata={"version": version.version, "source": source},
+        )
+    return version
 
 
 def workflow_binding_create(

@@ -143,3 +143,11 @@ def test_production_check_deploy_is_clean():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_redeploy_dry_run_says_when_approval_is_missing(wrk, live_project, settings):
+    settings.DEPLOY_REQUIRE_APPROVAL = True
+    _, _, v2 = live_project
+    with pytest.raises(CommandError, match="approval_required"):
+        run("redeploy", str(v2.pk), "--dry-run")
+    assert wrk.calls == []

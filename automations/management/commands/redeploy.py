@@ -4,7 +4,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from automations.deploy import automation_version_deploy, deploy_check, deploy_require_permission
+from automations.deploy import (
+    automation_version_deploy,
+    deploy_check,
+    deploy_check_approval,
+    deploy_require_permission,
+)
 from automations.errors import ServiceError
 from automations.models import AutomationVersion, DeploymentSource, VersionStatus
 from automations.selectors import live_version, version_get
@@ -68,6 +73,7 @@ class Command(BaseCommand):
                     f"Version {version.version} has no workflow binding: the build must "
                     "complete first."
                 )
+            deploy_check_approval(version=version, actor=actor)
             plan = self._describe(version)
             if options["dry_run"]:
                 self.stdout.write(f"Dry run, nothing changed. Would:\n{plan}")

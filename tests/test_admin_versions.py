@@ -1,0 +1,259 @@
+"""Issue 4 without a browser: the version page's actions, approvals, restage, changelists."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+
+from audit.models import AuditLog
+from automations.deploy import automation_version_deploy
+from automations.models import AutomationVersion, BindingStatus, WorkflowBinding
+
+from .factories import make_project, make_user, make_version
+
+pytestmark = pytest.mark.django_db
+
+ACTION = "CHANGE_FORM-action"
+
+
+def change_url(version: AutomationVersion) -> str:
+    return f"/admin/automations/automationversion/{version.pk}/change/"
+
+
+def logged_in(user) -> HttpClient:
+    client = HttpClient()
+    client.force_login(user)
+    return client
+
+
+def act(client: HttpClient, version: AutomationVersion, action: str, **extra: str):
+    return client.post(
+        change_url(version),
+        {ACTION: action, "_selected_action": str(version.pk), **extra},
+        follow=True,
+    )
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def status(version: AutomationVersion) -> str:
+    return AutomationVersion.objects.get(pk=version.pk).status
+
+
+def viewer():
+    """Staff who may open versions but may not deploy, approve or restage."""
+    user = make_user(staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_automationversion", "change_automationversion"]
+        )
+    )
+    return user
+
+
+def buttons(client: HttpClient, version: AutomationVersion) -> set[str]:
+    page = client.get(change_url(version)).content.decode()
+    names = ["mark_live", "approve", "retry", "rollback", "retry_deactivation"]
+    return {name for name in names if f'id="df-action-{name}"' in page}
+
+
+def test_the_deploy_button_shows_only_when_allowed_and_possible(wrk, live_project, ops_user):
+    project, v1, v2 = live_project
+    ops = logged_in(ops_user)
+    assert buttons(ops, v2) == {"mark_live"}
+    assert buttons(ops, v1) == set()  # Live: nothing to do
+    draft = make_version(project, ready=False)
+    assert buttons(ops, draft) == set()
+    assert buttons(logged_in(viewer()), v2) == set()
+    page = ops.get(change_url(v2)).content.decode()
+    assert "Mark as Live / Deploy to Production" in page
+
+
+def test_restage_buttons_follow_the_status(wrk, live_project, ops_user):
+    _, v1, v2 = live_project
+    ops = logged_in(ops_user)
+    wrk.fail_next(100, status=500, op="deactivate")
+    automation_version_deploy(version_id=v2.pk, actor=ops_user, source="api")
+    assert buttons(ops, v1) == {"rollback", "retry_deactivation"}
+    v3 = make_version(v1.project, "v3")
+    wrk.fail_next(100, status=500, op="activate")
+    act(ops, v3, "mark_live", post="yes")
+    assert buttons(ops, v3) == {"retry"}
+
+
+def test_the_confirmation_page_says_what_goes_live_and_what_is_archived(
+    wrk, live_project, ops_user
+):
+    project, v1, v2 = live_project
+    response = logged_in(ops_user).post(
+        change_url(v2), {ACTION: "mark_live", "_selected_action": str(v2.pk)}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Deploy to production?" in page
+    assert f"wf-{project.slug}-v2" in page
+    assert f"{v1.version} → Archived" in page
+    assert f"wf-{project.slug}-v1</code> will be deactivated" in page
+    assert 'id="df-confirm-deploy"' in page
+    assert status(v2) == "Ready to Launch"
+    assert wrk.calls == []
+
+
+def test_confirming_deploys_and_says_so(wrk, live_project, ops_user):
+    _, v1, v2 = live_project
+    response = act(logged_in(ops_user), v2, "mark_live", post="yes")
+    assert response.redirect_chain[-1][0] == change_url(v2)
+    assert any("is Live" in m and "v1 was archived" in m for m in messages_of(response))
+    assert (status(v2), status(v1)) == ("Live", "Archived")
+    row = AuditLog.objects.get(action_type="deploy", resource_id=str(v2.pk))
+    assert row.metadata["source"] == "admin"
+
+
+def test_a_double_submit_deploys_once(wrk, live_project, ops_user):
+    _, _, v2 = live_project
+    client = logged_in(ops_user)
+    act(client, v2, "mark_live", post="yes")
+    second = act(client, v2, "mark_live", post="yes")
+    assert len(wrk.calls_for("activate")) == 1
+    assert any("already Live" in m for m in messages_of(second))
+
+
+def test_activation_failure_is_told_in_plain_words(wrk, live_project, ops_user):
+    _, v1, v2 = live_project
+    wrk.fail_next(100, status=503, op="activate")
+    response = act(logged_in(ops_user), v2, "mark_live", post="yes")
+    [message] = messages_of(response)
+    assert "WRK did not activate" in message
+    assert "after 3 attempt(s)" in message
+    assert "HTTP 503" in message
+    assert (status(v2), status(v1)) == ("Error", "Live")
+
+
+def test_no_binding_is_told_as_build_must_complete(wrk, ops_user):
+    version = make_version(make_project())
+    WorkflowBinding.objects.filter(automation_version=version).delete()
+    response = act(logged_in(ops_user), version, "mark_live", post="yes")
+    assert any("build must complete first" in m for m in messages_of(response))
+
+
+def test_posting_the_action_without_permission_changes_nothing(wrk, live_project):
+    _, _, v2 = live_project
+    response = act(logged_in(viewer()), v2, "mark_live", post="yes")
+    assert response.status_code == 200
+    assert status(v2) == "Ready to Launch"
+    assert wrk.calls == []
+    assert not AuditLog.objects.filter(resource_id=str(v2.pk), action_type="deploy").exists()
+
+
+def test_approval_four_eyes(wrk, live_project, ops_user, settings):
+    settings.DEPLOY_REQUIRE_APPROVAL = True
+    _, _, v2 = live_project
+    author, reviewer = logged_in(ops_user), logged_in(make_user(ops=True))
+    assert "approve" in buttons(author, v2)
+
+    refused = act(author, v2, "mark_live", post="yes")
+    assert any("needs the approval of a second ops user" in m for m in messages_of(refused))
+    assert status(v2) == "Ready to Launch"
+
+    act(author, v2, "approve")
+    confirmation = author.post(change_url(v2), {ACTION: "mark_live", "_selected_action": v2.pk})
+    assert f"Approved by <strong>{ops_user.username}</strong>" in confirmation.content.decode()
+    self_deploy = act(author, v2, "mark_live", post="yes")
+    assert any("approved this version yourself" in m for m in messages_of(self_deploy))
+    assert status(v2) == "Ready to Launch"
+    assert wrk.calls_for("activate") == []
+
+    act(reviewer, v2, "mark_live", post="yes")
+    assert status(v2) == "Live"
+    approval = AuditLog.objects.get(action_type="approve")
+    assert approval.actor == ops_user
+
+
+def test_a_deploy_without_approval_is_refused_through_the_api_too(api, wrk, live_project, settings):
+    settings.DEPLOY_REQUIRE_APPROVAL = True
+    _, _, v2 = live_project
+    response = api.patch(
+        f"/v1/automation-versions/{v2.pk}/status",
+        data={"status": "Live"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "approval_required"
+
+
+def test_retry_from_error_and_rollback_from_archived(wrk, live_project, ops_user):
+    _, v1, v2 = live_project
+    ops = logged_in(ops_user)
+    wrk.fail_next(100, status=500, op="activate")
+    act(ops, v2, "mark_live", post="yes")
+    assert status(v2) == "Error"
+    wrk.reset()
+
+    act(ops, v2, "retry")
+    assert status(v2) == "Ready to Launch"
+    act(ops, v2, "mark_live", post="yes")
+    assert (status(v2), status(v1)) == ("Live", "Archived")
+
+    response = act(ops, v1, "rollback")
+    assert any("re-staged for a rollback" in m for m in messages_of(response))
+    act(ops, v1, "mark_live", post="yes")
+    assert (status(v1), status(v2)) == ("Live", "Archived")
+    restages = AuditLog.objects.filter(action_type="restage").order_by("id")
+    assert [r.metadata["rollback"] for r in restages] == [False, True]
+    project_page = ops.get(f"/admin/automations/project/{v1.project_id}/change/").content
+    assert b"deploy history" in project_page.lower()
+
+
+def test_retry_deactivation_from_the_admin(wrk, live_project, ops_user):
+    _, v1, v2 = live_project
+    wrk.fail_next(100, status=500, op="deactivate")
+    automation_version_deploy(version_id=v2.pk, actor=ops_user, source="api")
+    wrk.reset()
+    response = act(logged_in(ops_user), v1, "retry_deactivation")
+    assert any("is deactivated" in m for m in messages_of(response))
+    binding = WorkflowBinding.objects.get(automation_version=v1)
+    assert binding.status == BindingStatus.INACTIVE
+
+
+def _changelist_queries(client: HttpClient, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/automations/automationversion/", "/admin/automations/project/"]
+)
+def test_changelist_queries_do_not_grow_with_rows(ops_user, url):
+    client = logged_in(ops_user)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            project = make_project()
+            make_version(project)
+
+    add(10)
+    ten = _changelist_queries(client, url)
+    add(490)
+    five_hundred = _changelist_queries(client, url)
+    assert ten == five_hundred
+
+
+def test_changelists_filter_and_search(wrk, live_project, ops_user):
+    project, v1, _ = live_project
+    client = logged_in(ops_user)
+    page = client.get(
+        "/admin/automations/automationversion/", {"q": f"wf-{project.slug}-v1"}
+    ).content.decode()
+    assert "1 automation version" in page
+    page = client.get(
+        "/admin/automations/automationversion/",
+        {"status__exact": "Live", "project__client__id__exact": project.client_id},
+    ).content.decode()
+    assert "df-badge-live" in page
+    assert client.get("/admin/automations/project/", {"status__exact": "Live"}).status_code == 200
