@@ -6,7 +6,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo test lint format ci
+.PHONY: install demo test lint format graph ci
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -16,6 +16,7 @@ demo: install
 	./bin/demo
 
 test: install
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
 	$(RUN) pytest
 
 lint: install
@@ -27,5 +28,12 @@ lint: install
 format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+# docs/state-machine.png, the version lifecycle as django-fsm declares it. The command emits
+# edges in set order, so a fixed hash seed keeps the layout, and the file, stable.
+graph: install
+	@command -v dot >/dev/null || (apt-get update && apt-get install -y graphviz)
+	set -o pipefail; PYTHONHASHSEED=0 $(RUN) python manage.py graph_transitions \
+		automations.AutomationVersion.status | dot -Tpng -o docs/state-machine.png
 
 ci: test lint

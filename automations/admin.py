@@ -85,9 +85,10 @@ class DeploymentHistoryInline(ReadOnlyAdminMixin, admin.TabularInline[Deployment
     def took(self, deployment: Deployment) -> str:
         return duration(deployment.started_at, deployment.finished_at)
 
-    @admin.display(description="rollback", boolean=True)
-    def rollback(self, deployment: Deployment) -> bool:
-        return deployment.is_rollback
+    @admin.display(description="rollback")
+    def rollback(self, deployment: Deployment) -> str:
+        # Words, not the admin's red cross: "not a rollback" is no error.
+        return "rollback" if deployment.is_rollback else "—"
 
 
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[AutomationVersion, Project]):

@@ -104,7 +104,9 @@ def mark_live(
             # A second click of a confirmation that already went through.
             modeladmin.message_user(request, f"{version} is already Live.", messages.INFO)
         else:
-            modeladmin.message_user(request, f"Deploy refused: {exc.message}", messages.ERROR)
+            tried = exc.code in {ErrorCode.ACTIVATION_FAILED, ErrorCode.DEPLOY_INCOMPLETE}
+            prefix = "Deploy failed" if tried else "Deploy refused"
+            modeladmin.message_user(request, f"{prefix}: {exc.message}", messages.ERROR)
         return None
     text = f"{version} is Live (WRK answered after {result.attempts} attempt(s))."
     if result.previous is not None:

@@ -76,7 +76,7 @@ class Project(models.Model):
 
 class VersionStatus(models.TextChoices):
     DRAFT = "Draft"
-    READY = "Ready to Launch"
+    READY = "Ready to Launch", "Ready to Launch"
     LIVE = "Live"
     ARCHIVED = "Archived"
     ERROR = "Error"
@@ -305,4 +305,4 @@ class Deployment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Deploy of {self.automation_version_id} ({self.status})"
+        return f"{self.started_at:%Y-%m-%d %H:%M} · {self.status}"

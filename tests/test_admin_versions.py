@@ -245,7 +245,7 @@ def test_changelist_queries_do_not_grow_with_rows(ops_user, url):
 
 
 def test_changelists_filter_and_search(wrk, live_project, ops_user):
-    project, v1, _ = live_project
+    project, _v1, _ = live_project
     client = logged_in(ops_user)
     page = client.get(
         "/admin/automations/automationversion/", {"q": f"wf-{project.slug}-v1"}
