@@ -10,26 +10,31 @@ from .models import AutomationVersion, BindingStatus, VersionStatus, WorkflowBin
 OPS_GROUP = "Ops"
 
 
+def _not_found(version_id: int) -> ServiceError:
+    return ServiceError(ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist.")
+
+
 def version_get(*, version_id: int) -> AutomationVersion:
     """The version with what a deploy reads of it, in one query; 404 when unknown."""
     try:
-        return AutomationVersion.objects.select_related("project__client", "workflow_binding").get(
-            pk=version_id
-        )
+        return AutomationVersion.objects.select_related(
+            "project__client", "workflow_binding"
+        ).get(pk=version_id)
     except AutomationVersion.DoesNotExist:
-        raise ServiceError(
-            ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
-        ) from None
+        raise _not_found(version_id) from None
 
 
 def version_lock(*, version_id: int) -> AutomationVersion:
-    """The version, row-locked until the end of the caller's transaction."""
-    # of=("self",): the binding is an outer join, which PostgreSQL cannot lock.
-    return (
-        AutomationVersion.objects.select_for_update(of=("self",))
-        .select_related("project__client", "workflow_binding")
-        .get(pk=version_id)
-    )
+    """The version, row-locked until the end of the caller's transaction; 404 when unknown."""
+    try:
+        # of=("self",): the binding is an outer join, which PostgreSQL cannot lock.
+        return (
+            AutomationVersion.objects.select_for_update(of=("self",))
+            .select_related("project__client", "workflow_binding")
+            .get(pk=version_id)
+        )
+    except AutomationVersion.DoesNotExist:
+        raise _not_found(version_id) from None
 
 
 def version_lock_for_deploy(*, version_id: int) -> AutomationVersion:
@@ -51,9 +56,7 @@ def version_lock_for_deploy(*, version_id: int) -> AutomationVersion:
             .get(pk=version_id)
         )
     except AutomationVersion.DoesNotExist:
-        raise ServiceError(
-            ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
-        ) from None
+        raise _not_found(version_id) from None
 
 
 def versions_lock_with_live(

@@ -55,12 +55,7 @@ def _run_transition(
     if actor is not None and not actor.has_perm(permission):
         raise ServiceError(ErrorCode.PERMISSION_DENIED, "You do not have permission to do this.")
     with transaction.atomic(durable=True):
-        try:
-            version = version_lock(version_id=version_id)
-        except AutomationVersion.DoesNotExist:
-            raise ServiceError(
-                ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
-            ) from None
+        version = version_lock(version_id=version_id)
         method = pick(version)
         if not can_proceed(method):
             raise refusal(version)
@@ -129,12 +124,7 @@ def automation_version_approve(*, version_id: int, actor: User, source: str) -> 
             ErrorCode.PERMISSION_DENIED, "You do not have permission to approve deploys."
         )
     with transaction.atomic(durable=True):
-        try:
-            version = version_lock(version_id=version_id)
-        except AutomationVersion.DoesNotExist:
-            raise ServiceError(
-                ErrorCode.NOT_FOUND, f"Automation version {version_id} does not exist."
-            ) from None
+        version = version_lock(version_id=version_id)
         if version.status != VersionStatus.READY:
             raise ServiceError(
                 ErrorCode.INVALID_TRANSITION,

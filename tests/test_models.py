@@ -146,3 +146,10 @@ def test_deleting_a_project_or_a_user_keeps_its_audit_rows():
     kept = AuditLog.objects.get(pk=row.pk)
     assert kept.project_id == project_id
     assert kept.actor_username.startswith("user")
+
+
+@pytest.mark.parametrize("service", [automation_version_restage, automation_version_mark_ready])
+def test_restage_and_mark_ready_of_an_unknown_version_is_not_found(service):
+    with pytest.raises(ServiceError) as raised:
+        service(version_id=987654, actor=None, source="api")
+    assert (raised.value.code, raised.value.http_status) == (ErrorCode.NOT_FOUND, 404)
