@@ -176,10 +176,30 @@ def _claim(*, version_id: int, actor: User | None, source: str) -> Deployment:
     except IntegrityError as exc:
         if DEPLOY_LOCK_CONSTRAINT not in str(exc) and "deployments.project_id" not in str(exc):
             raise
-        raise ServiceError(
-            ErrorCode.DEPLOY_IN_PROGRESS,
-            "Another deploy of this project is in progress; wait for it to finish.",
-        ) from None
+        raise ServiceError(ErrorCode.DEPLOY_IN_PROGRESS, _in_progress_message(version_id)) from None
+
+
+def _in_progress_message(version_id: int) -> str:
+    """Say whose deploy holds the project, and what to do if it will never finish."""
+    running = (
+        Deployment.objects.select_related("automation_version", "actor")
+        .filter(
+            status=DeploymentStatus.IN_PROGRESS,
+            project__versions=version_id,
+        )
+        .first()
+    )
+    if running is None:  # it finished between the refusal and this look
+        return "Another deploy of this project was in progress; try again."
+    who = running.actor.get_username() if running.actor else "the system"
+    age = (timezone.now() - running.started_at).total_seconds()
+    message = (
+        f"{running.automation_version.version} is being deployed by {who} "
+        f"(started {age:.0f} s ago); wait for it to finish."
+    )
+    if age > settings.DEPLOY_STALE_AFTER_SECONDS:
+        message += " It looks interrupted: `manage.py reconcile` will finish or fail it."
+    return message
 
 
 class DeploymentNotInProgressError(Exception):

@@ -17,9 +17,9 @@ def _not_found(version_id: int) -> ServiceError:
 def version_get(*, version_id: int) -> AutomationVersion:
     """The version with what a deploy reads of it, in one query; 404 when unknown."""
     try:
-        return AutomationVersion.objects.select_related(
-            "project__client", "workflow_binding"
-        ).get(pk=version_id)
+        return AutomationVersion.objects.select_related("project__client", "workflow_binding").get(
+            pk=version_id
+        )
     except AutomationVersion.DoesNotExist:
         raise _not_found(version_id) from None
 

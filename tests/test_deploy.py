@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -302,8 +303,25 @@ def test_a_deploy_in_progress_blocks_another_of_the_same_project(wrk, live_proje
     with pytest.raises(ServiceError) as raised:
         deploy(v2, ops_user)
     assert (raised.value.code, raised.value.http_status) == (ErrorCode.DEPLOY_IN_PROGRESS, 409)
+    assert "v3 is being deployed by the system" in raised.value.message
+    assert "reconcile" not in raised.value.message
     assert wrk.calls == []
     assert refreshed(v2).status == VersionStatus.READY
+
+
+def test_a_stale_deploy_in_progress_points_to_reconcile(wrk, live_project, ops_user):
+    project, _, v2 = live_project
+    v3 = make_version(project, "v3")
+    running = Deployment.objects.create(
+        project=project, automation_version=v3, workflow_id="wf-x", source="api", actor=ops_user
+    )
+    Deployment.objects.filter(pk=running.pk).update(
+        started_at=running.started_at - timedelta(hours=1)
+    )
+    with pytest.raises(ServiceError) as raised:
+        deploy(v2, ops_user)
+    assert f"by {ops_user.username}" in raised.value.message
+    assert "`manage.py reconcile`" in raised.value.message
 
 
 def test_a_rollback_redeploys_an_archived_version(wrk, live_project, ops_user):

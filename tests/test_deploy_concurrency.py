@@ -28,6 +28,9 @@ from .factories import make_project, make_user, make_version
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 THREADS = 20
+# Long enough that every thread, even one the scheduler starts late on a busy 2-core
+# machine, reaches the project lock while the winner still holds it.
+WRK_LATENCY = 0.8
 
 
 def deploy_concurrently(version_ids: list[int], actor) -> list[int | str]:
@@ -74,8 +77,7 @@ def assert_consistent(project: Project, *, deploys: int = 1) -> None:
 
 
 def test_twenty_concurrent_deploys_of_one_version_activate_once(wrk):
-    # Slow enough that every thread arrives while the first deploy holds the project.
-    wrk.latency = 0.3
+    wrk.latency = WRK_LATENCY
     ops = make_user(ops=True)
     project = make_project()
     version = make_version(project)
@@ -98,7 +100,7 @@ def test_twenty_concurrent_deploys_of_two_versions_of_one_project_activate_once(
     automation_version_deploy(version_id=v1.pk, actor=ops, source="api")
     v2, v3 = make_version(project, "v2"), make_version(project, "v3")
     wrk.reset()
-    wrk.latency = 0.3
+    wrk.latency = WRK_LATENCY
 
     outcomes = deploy_concurrently([v2.pk, v3.pk], ops)
 
