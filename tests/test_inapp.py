@@ -27,6 +27,12 @@ def client_user_with_news(wrk):
     return user, project
 
 
+def make_delivery(recipient: str, **fields: object) -> Delivery:
+    return Delivery.objects.create(
+        channel="email", template="automation_live", recipient=recipient, payload={}, **fields
+    )
+
+
 def logged_in(user) -> HttpClient:
     client = HttpClient()
     client.force_login(user)
@@ -110,23 +116,8 @@ def test_client_users_cannot_use_the_admin():
 
 def test_ops_can_resend_failed_deliveries_from_the_admin(wrk):
     ops = make_user(ops=True)
-    failed = Delivery.objects.create(
-        channel="email",
-        template="automation_live",
-        recipient="a@b.example",
-        payload={},
-        status="failed",
-        attempts=6,
-        last_error="boom",
-    )
-    sent = Delivery.objects.create(
-        channel="email",
-        template="automation_live",
-        recipient="c@d.example",
-        payload={},
-        status="sent",
-        attempts=1,
-    )
+    failed = make_delivery("a@b.example", status="failed", attempts=6, last_error="boom")
+    sent = make_delivery("c@d.example", status="sent", attempts=1)
     client = logged_in(ops)
     listing = client.get("/admin/notifications/delivery/?status__exact=failed")
     assert listing.status_code == 200
@@ -144,13 +135,7 @@ def test_ops_can_resend_failed_deliveries_from_the_admin(wrk):
 
 
 def test_staff_without_the_resend_permission_cannot_resend(wrk):
-    failed = Delivery.objects.create(
-        channel="email",
-        template="automation_live",
-        recipient="a@b.example",
-        payload={},
-        status="failed",
-    )
+    failed = make_delivery("a@b.example", status="failed")
     staff = make_user(staff=True)
     from django.contrib.auth.models import Permission
 
@@ -164,22 +149,8 @@ def test_staff_without_the_resend_permission_cannot_resend(wrk):
 
 
 def test_reconcile_flags_deliveries_a_dead_worker_left_sending(wrk, settings):
-    stuck = Delivery.objects.create(
-        channel="email",
-        template="automation_live",
-        recipient="a@b.example",
-        payload={},
-        status="sending",
-        attempts=1,
-    )
-    fresh = Delivery.objects.create(
-        channel="email",
-        template="automation_live",
-        recipient="b@b.example",
-        payload={},
-        status="sending",
-        attempts=1,
-    )
+    stuck = make_delivery("a@b.example", status="sending", attempts=1)
+    fresh = make_delivery("b@b.example", status="sending", attempts=1)
     old = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SENDING_STALE_SECONDS + 5)
     Delivery.objects.filter(pk=stuck.pk).update(updated_at=old)
     call_command("reconcile", verbosity=0)
