@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "notifications",
     "monitoring",
     "api",
+    "status",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +87,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "notifications:list"
+LOGIN_REDIRECT_URL = "home"
 
 # Work off the request path (notification delivery) goes through django.tasks, stored in the
 # same database so that a task enqueued inside the deploy transaction commits or rolls back
