@@ -14,6 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from notifications.services import ops_email_recipients
+
 from .deactivate import workflow_binding_deactivate
 from .deploy import (
     automation_version_deploy,
@@ -62,7 +64,6 @@ def _confirmation(
     modeladmin: AutomationVersionAdmin, request: HttpRequest, version: AutomationVersion
 ) -> TemplateResponse:
     previous = live_version(project_id=version.project_id)
-    ops = list(ops_users().exclude(email="").values_list("email", flat=True))
     context: dict[str, Any] = {
         **modeladmin.admin_site.each_context(request),
         "title": "Deploy to production?",
@@ -75,7 +76,7 @@ def _confirmation(
         "approval_required": settings.DEPLOY_REQUIRE_APPROVAL,
         "blockers": deploy_blockers(version, _user(request)),
         "collaborator_count": version.project.collaborators.count(),
-        "ops_emails": sorted({*ops, *settings.OPS_EMAILS}),
+        "ops_emails": ops_email_recipients(ops_users().values_list("email", flat=True)),
         "slack": bool(settings.SLACK_WEBHOOK_URL),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "action_field": f"{ActionLocation.CHANGE_FORM.value}-action",

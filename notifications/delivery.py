@@ -124,14 +124,13 @@ def _send_batch(channel: str, deliveries: list[Delivery], report: SendReport) ->
         for delivery in deliveries:
             _record_failure(delivery, exc, report)
         return
-    with transport:
-        for delivery in deliveries:
-            try:
-                transport.send(delivery)
-            except TransportError as exc:
-                _record_failure(delivery, exc, report)
-            else:
-                report.sent.append(delivery.pk)
+    for delivery in deliveries:
+        try:
+            transport.send(delivery)
+        except TransportError as exc:
+            _record_failure(delivery, exc, report)
+        else:
+            report.sent.append(delivery.pk)
 
 
 def deliveries_resend(*, delivery_ids: list[int]) -> list[int]:

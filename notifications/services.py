@@ -6,6 +6,7 @@ inserts, so the number of queries does not grow with the number of collaborators
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -54,13 +55,17 @@ def _facts(version: AutomationVersion, actor: User | None) -> dict[str, Any]:
     }
 
 
+def ops_email_recipients(user_emails: Iterable[str]) -> list[str]:
+    """The ops team's addresses: active Ops users' emails plus OPS_EMAILS, once each."""
+    return sorted({*(email for email in user_emails if email), *settings.OPS_EMAILS})
+
+
 def _ops_deliveries(
     template: Template, payload: dict[str, Any], ops_emails: list[str]
 ) -> list[Delivery]:
-    recipients = sorted({*ops_emails, *settings.OPS_EMAILS})
     deliveries = [
         Delivery(channel=Channel.EMAIL, template=template, recipient=email, payload=payload)
-        for email in recipients
+        for email in ops_email_recipients(ops_emails)
     ]
     if settings.SLACK_WEBHOOK_URL:
         deliveries.append(

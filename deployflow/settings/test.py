@@ -22,6 +22,5 @@ WRK_CONNECT_TIMEOUT = 1.0
 WRK_READ_TIMEOUT = 2.0
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 NOTIFICATION_RETRY_BASE_SECONDS = 0.01
 NOTIFICATION_RETRY_MAX_SECONDS = 0.05

@@ -7,8 +7,6 @@ waiting at least `retry_after` seconds when the other side said so.
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from ..models import Delivery
 
 
@@ -23,18 +21,5 @@ class TransportError(Exception):
 
 
 class Transport:
-    """Used as a context manager around a batch, so a channel can reuse one connection."""
-
-    def __enter__(self) -> Transport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
     def send(self, delivery: Delivery) -> None:
         raise NotImplementedError
