@@ -17,9 +17,9 @@ from django.db import transaction
 from audit.models import ActionType
 from audit.services import audit_log_create
 from notifications.services import notifications_deactivation_failed
+from wrk_client import WrkError
 
 from .models import BindingStatus, VersionStatus, WorkflowBinding
-from .wrk import WrkError
 from .wrk_config import wrk_client
 
 logger = logging.getLogger(__name__)

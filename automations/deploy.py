@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import has_transition_perm
 
+from wrk_client import WrkError
+
 from .deactivate import workflow_binding_deactivate
 from .errors import ErrorCode, ServiceError
 from .models import (
@@ -42,7 +44,6 @@ from .models import (
     WorkflowBinding,
 )
 from .selectors import version_lock, version_lock_for_deploy, versions_lock_with_live
-from .wrk import WrkError
 from .wrk_config import wrk_client
 
 logger = logging.getLogger(__name__)

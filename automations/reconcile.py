@@ -16,6 +16,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from wrk_client import WrkError
+
 from .deactivate import workflow_binding_deactivate
 from .deploy import (
     DeploymentNotInProgressError,
@@ -25,7 +27,6 @@ from .deploy import (
 )
 from .models import Deployment, DeploymentSource, DeploymentStatus, VersionStatus
 from .selectors import bindings_pending_deactivation
-from .wrk import WrkError
 from .wrk_config import wrk_client
 
 logger = logging.getLogger(__name__)

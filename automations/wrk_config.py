@@ -5,7 +5,7 @@ import threading
 import requests
 from django.conf import settings
 
-from .wrk import RetryPolicy, WrkClient
+from wrk_client import RetryPolicy, WrkClient
 
 _local = threading.local()
 

@@ -65,10 +65,10 @@ def run(deploys: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from automations.deploy import automation_version_deploy
-    from automations.fake_wrk import FakeWrk
     from automations.models import AutomationVersion, Client, Project, VersionStatus
     from automations.services import automation_version_mark_ready, workflow_binding_create
     from automations.wrk_config import wrk_session
+    from devtools.fake_wrk import FakeWrk
 
     wrk = FakeWrk(token=settings.WRK_API_TOKEN).start()
     settings.WRK_API_BASE_URL = wrk.url

@@ -74,7 +74,7 @@ def run(total: int, per_task: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from automations.deploy import automation_version_deploy
-    from automations.fake_wrk import FakeWrk
+    from devtools.fake_wrk import FakeWrk
     from notifications.models import Notification
     from tests.factories import make_project, make_user, make_version
 

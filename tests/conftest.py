@@ -9,8 +9,8 @@ from django.test import Client as HttpClient
 
 from api.services import api_token_create
 from automations.deploy import automation_version_deploy
-from automations.fake_wrk import FakeWrk
 from automations.models import AutomationVersion, Project
+from devtools.fake_wrk import FakeWrk
 
 from .factories import make_project, make_user, make_version
 from .servers import SlackServer, SmtpServer

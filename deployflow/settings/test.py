@@ -24,3 +24,5 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 NOTIFICATION_RETRY_BASE_SECONDS = 0.01
 NOTIFICATION_RETRY_MAX_SECONDS = 0.05
+# Dev-only: the stand-in WRK and the demo seed, which the tests exercise too.
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]  # noqa: F405

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Permission, User
 from playwright.sync_api import Locator, Page, expect
 
 from automations.deploy import automation_version_deploy
-from automations.fake_wrk import FakeWrk
 from automations.models import AutomationVersion, Project, VersionStatus
+from devtools.fake_wrk import FakeWrk
 
 from ..factories import make_project, make_user, make_version
 from .conftest import admin_login

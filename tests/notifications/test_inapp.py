@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from automations.deploy import automation_version_deploy
 from notifications.models import Delivery, Notification
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The fake WRK Platform (automations/fake_wrk.py), over real HTTP. No database."""
+"""The fake WRK Platform (devtools/fake_wrk), over real HTTP. No database."""
 
 import time
 from datetime import datetime, timedelta
@@ -8,8 +8,8 @@ import pytest
 import requests
 from django.core.management import call_command
 
-from automations.fake_wrk import Call, FakeWrk
-from automations.wrk import RetryPolicy, WrkClient, WrkPermanentError, WrkTransientError
+from devtools.fake_wrk import Call, FakeWrk
+from wrk_client import RetryPolicy, WrkClient, WrkPermanentError, WrkTransientError
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -15,11 +15,10 @@ from api.services import api_token_authenticate
 from audit.models import AuditLog
 from automations.models import AutomationVersion, Deployment, Project, VersionStatus
 from notifications.models import Delivery
-
-from .factories import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> str:

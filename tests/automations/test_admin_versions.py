@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditLog
 from automations.deploy import automation_version_deploy
 from automations.models import AutomationVersion, BindingStatus, WorkflowBinding
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 

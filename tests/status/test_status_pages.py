@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from automations.deploy import automation_version_deploy
 from automations.errors import ServiceError
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 

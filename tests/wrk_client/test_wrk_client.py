@@ -1,4 +1,4 @@
-"""The WRK client (automations/wrk.py): retries, error typing, time bounds. No database."""
+"""The WRK client (wrk_client): retries, error typing, time bounds. No database."""
 
 import time
 from email.utils import formatdate
@@ -7,8 +7,8 @@ import pytest
 import requests
 import responses
 
-from automations.fake_wrk import FakeWrk
-from automations.wrk import (
+from devtools.fake_wrk import FakeWrk
+from wrk_client import (
     RetryPolicy,
     WrkClient,
     WrkPermanentError,

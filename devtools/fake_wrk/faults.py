@@ -1,4 +1,4 @@
-"""Injected faults and answers of the fake WRK Platform (see fake_wrk.py)."""
+"""Injected faults and answers of the fake WRK Platform (see server.py)."""
 
 from __future__ import annotations
 

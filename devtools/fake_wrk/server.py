@@ -23,8 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .fake_wrk_faults import Answer, Fault, error_answer, faults_from_json, json_answer
-from .fake_wrk_runs import Timeline
+from .faults import Answer, Fault, error_answer, faults_from_json, json_answer
+from .runs import Timeline
 
 DEFAULT_RUNS_LIMIT = 100
 MAX_RUNS_LIMIT = 500

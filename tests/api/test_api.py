@@ -11,8 +11,7 @@ from api.models import ApiToken, token_digest
 from api.services import api_token_create
 from audit.models import AuditLog
 from automations.models import AutomationVersion, Deployment, VersionStatus
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 

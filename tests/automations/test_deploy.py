@@ -20,8 +20,7 @@ from automations.models import (
     WorkflowBinding,
 )
 from notifications.models import Delivery, Notification
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,7 @@ from audit.models import ActionType, AuditLog
 from audit.services import audit_log_create
 from automations.models import Project
 from automations.selectors import OPS_GROUP
-
-from .factories import make_project, make_user
+from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
 

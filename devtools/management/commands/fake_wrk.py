@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from automations.fake_wrk import FakeWrk
+from devtools.fake_wrk import FakeWrk
 
 
 class Command(BaseCommand):

@@ -11,9 +11,8 @@ from automations.errors import ServiceError
 from automations.models import AutomationVersion
 from notifications.models import Delivery
 from notifications.tasks import deliver_notifications
-
-from .conftest import run_worker
-from .factories import make_project, make_user, make_version
+from tests.conftest import run_worker
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -22,8 +22,7 @@ from automations.models import (
 )
 from automations.reconcile import deployments_reconcile
 from notifications.models import Delivery, Notification
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -11,8 +11,7 @@ from audit.services import audit_log_create
 from automations.errors import ErrorCode, ServiceError
 from automations.models import AutomationVersion, Project, TransitionContext, VersionStatus
 from automations.services import automation_version_mark_ready, automation_version_restage
-
-from .factories import make_project, make_user, make_version
+from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
