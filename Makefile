@@ -24,6 +24,7 @@ lint: install
 	$(RUN) ruff format --check .
 	$(RUN) python manage.py makemigrations --check --dry-run
 	$(RUN) mypy .
+	$(RUN) lint-imports
 
 format: install
 	$(RUN) ruff check --fix .

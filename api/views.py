@@ -10,8 +10,9 @@ from automations.deploy import DeployResult, automation_version_deploy
 from automations.errors import ServiceError
 from automations.models import AutomationVersion, DeploymentSource, VersionStatus
 from automations.selectors import version_get
-from automations.services import automation_version_mark_ready, automation_version_restage
+from automations.services import automation_version_stage
 
+from .errors import service_error_response
 from .http import BadRequest, api_view, error_response, parse_json_object
 from .openapi import openapi_document
 
@@ -67,10 +68,6 @@ def _requested_status(data: dict[str, Any]) -> str:
     return status
 
 
-def _service_error(exc: ServiceError) -> JsonResponse:
-    return error_response(exc.http_status, exc.code, exc.message)
-
-
 @api_view({"GET"})
 def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     if not request.api_user.has_perm("automations.view_automationversion"):  # type: ignore[attr-defined]
@@ -78,7 +75,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     try:
         version = version_get(version_id=version_id)
     except ServiceError as exc:
-        return _service_error(exc)
+        return service_error_response(exc)
     return JsonResponse(version_to_dict(version))
 
 
@@ -94,16 +91,10 @@ def version_status(request: HttpRequest, version_id: int) -> HttpResponse:
             return JsonResponse(
                 {**version_to_dict(result.version), "deploy": _deploy_to_dict(result)}
             )
-        current = version_get(version_id=version_id)
-        change = (
-            automation_version_mark_ready
-            if current.status == VersionStatus.DRAFT
-            else automation_version_restage
-        )
-        change(version_id=version_id, actor=actor, source=DeploymentSource.API)
+        automation_version_stage(version_id=version_id, actor=actor, source=DeploymentSource.API)
         return JsonResponse(version_to_dict(version_get(version_id=version_id)))
     except ServiceError as exc:
-        return _service_error(exc)
+        return service_error_response(exc)
 
 
 def openapi(request: HttpRequest) -> HttpResponse:

@@ -33,6 +33,8 @@ class ActionType(models.TextChoices):
     APPROVE = "approve"
     RESTAGE = "restage"
     MARK_READY = "mark_ready"
+    # WRK runs the workflow of a version in Error (activated by hand): reported once.
+    ACTIVE_IN_ERROR = "active_in_error"
 
 
 class AuditLog(models.Model):

@@ -1,27 +1,73 @@
-"""Every transition of a version is audited in the transaction that saves it."""
+"""Everything the core reports is audited, in the transaction of the change."""
 
+from functools import partial
 from typing import Any
 
-from django_fsm.signals import post_transition
+from django.dispatch import Signal
 
-from automations.models import AutomationVersion
+from automations import signals
+from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
 
-from .services import audit_record_version_transition
+from .models import ActionType
+from .services import (
+    audit_record_approval,
+    audit_record_binding_event,
+    audit_record_version_transition,
+)
+
+TRANSITIONS: list[tuple[Signal, ActionType]] = [
+    (signals.version_marked_ready, ActionType.MARK_READY),
+    (signals.version_deployed, ActionType.DEPLOY),
+    (signals.version_deploy_failed, ActionType.DEPLOY_FAILED),
+    (signals.version_archived, ActionType.ARCHIVE),
+    (signals.version_restaged, ActionType.RESTAGE),
+]
+BINDING_EVENTS: list[tuple[Signal, ActionType]] = [
+    (signals.workflow_deactivated, ActionType.DEACTIVATE),
+    (signals.workflow_deactivation_failed, ActionType.DEACTIVATE_FAILED),
+    (signals.workflow_active_in_error, ActionType.ACTIVE_IN_ERROR),
+]
 
 
 def on_version_transition(
-    sender: type, instance: AutomationVersion, name: str, source: str, target: str, **kwargs: Any
+    sender: type,
+    version: AutomationVersion,
+    source: str,
+    target: str,
+    ctx: TransitionContext,
+    action_type: ActionType,
+    **kwargs: Any,
 ) -> None:
     audit_record_version_transition(
-        version=instance,
-        name=name,
-        source=source,
-        target=target,
-        ctx=kwargs["method_kwargs"]["ctx"],
+        version=version, action_type=action_type, source=source, target=target, ctx=ctx
     )
 
 
+def on_binding_event(
+    sender: type, binding: WorkflowBinding, action_type: ActionType, **kwargs: Any
+) -> None:
+    audit_record_binding_event(binding=binding, action_type=action_type, details=kwargs)
+
+
+def on_version_approved(sender: type, version: AutomationVersion, **kwargs: Any) -> None:
+    audit_record_approval(version=version, actor=kwargs["actor"], source=kwargs["source"])
+
+
 def connect() -> None:
-    post_transition.connect(
-        on_version_transition, sender=AutomationVersion, dispatch_uid="audit.version_transition"
+    for signal, action_type in TRANSITIONS:
+        signal.connect(
+            partial(on_version_transition, action_type=action_type),
+            sender=AutomationVersion,
+            weak=False,
+            dispatch_uid=f"audit.{action_type}",
+        )
+    for signal, action_type in BINDING_EVENTS:
+        signal.connect(
+            partial(on_binding_event, action_type=action_type),
+            sender=WorkflowBinding,
+            weak=False,
+            dispatch_uid=f"audit.{action_type}",
+        )
+    signals.version_approved.connect(
+        on_version_approved, sender=AutomationVersion, dispatch_uid="audit.approve"
     )

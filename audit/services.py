@@ -1,4 +1,4 @@
-"""Writes of the audit trail. Callers run them inside the transaction of the change."""
+"""Writes of the audit trail. They run inside the transaction of the change they record."""
 
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ from django.contrib.auth.models import User
 from .models import ActionType, AuditLog
 
 if TYPE_CHECKING:
-    from automations.models import AutomationVersion, TransitionContext
-
-# django-fsm transition name → audit action of SPEC §2.
-TRANSITION_ACTIONS = {
-    "deploy": ActionType.DEPLOY,
-    "fail": ActionType.DEPLOY_FAILED,
-    "archive": ActionType.ARCHIVE,
-    "restage": ActionType.RESTAGE,
-    "mark_ready": ActionType.MARK_READY,
-}
+    from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
 
 
 def audit_log_create(
@@ -42,7 +33,12 @@ def audit_log_create(
 
 
 def audit_record_version_transition(
-    *, version: AutomationVersion, name: str, source: str, target: str, ctx: TransitionContext
+    *,
+    version: AutomationVersion,
+    action_type: ActionType,
+    source: str,
+    target: str,
+    ctx: TransitionContext,
 ) -> AuditLog:
     binding = version.binding_or_none()
     metadata: dict[str, Any] = {
@@ -57,16 +53,51 @@ def audit_record_version_transition(
         metadata["attempts"] = ctx.attempts
     if ctx.error:
         metadata["error"] = ctx.error
-    if name == "deploy" and ctx.previous is not None:
+    if ctx.previous is not None:
         metadata["archived_version_id"] = ctx.previous.pk
-    if name == "restage":
+    if action_type == ActionType.RESTAGE:
         metadata["rollback"] = source == "Archived"
     metadata.update(ctx.extra)
     return audit_log_create(
         actor=ctx.actor,
-        action_type=TRANSITION_ACTIONS[name],
+        action_type=action_type,
         resource_type="automation_version",
         resource_id=version.pk,
         project_id=version.project_id,
         metadata=metadata,
+    )
+
+
+def audit_record_binding_event(
+    *, binding: WorkflowBinding, action_type: ActionType, details: dict[str, Any]
+) -> AuditLog:
+    """A workflow's deactivation (or its failure), or WRK found running it unasked."""
+    version = binding.automation_version
+    metadata: dict[str, Any] = {
+        "workflow_id": binding.workflow_id,
+        "version_id": version.pk,
+        "version": version.version,
+        "source": details.get("origin"),
+    }
+    for key in ("attempts", "error", "already_inactive"):
+        if key in details:
+            metadata[key] = details[key]
+    return audit_log_create(
+        actor=details.get("actor"),
+        action_type=action_type,
+        resource_type="workflow_binding",
+        resource_id=binding.pk,
+        project_id=version.project_id,
+        metadata=metadata,
+    )
+
+
+def audit_record_approval(*, version: AutomationVersion, actor: User, source: str) -> AuditLog:
+    return audit_log_create(
+        actor=actor,
+        action_type=ActionType.APPROVE,
+        resource_type="automation_version",
+        resource_id=version.pk,
+        project_id=version.project_id,
+        metadata={"version": version.version, "source": source},
     )

@@ -8,21 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin import ActionLocation
+from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from deployflow.admin_mixins import ReadOnlyAdminMixin
 
-from .admin_actions import CHANGE_FORM_ACTIONS, available_actions
+from .admin_actions import action_urls, version_buttons
 from .admin_display import duration, status_badge
 from .models import (
-    PERM_APPROVE,
-    PERM_DEPLOY,
-    PERM_RESTAGE,
     AutomationVersion,
     Client,
     Deployment,
@@ -30,8 +27,8 @@ from .models import (
     VersionStatus,
     WorkflowBinding,
 )
+from .plan import deploy_plan
 
-ACTION_FIELD = f"{ActionLocation.CHANGE_FORM.value}-action"
 HISTORY_FIELDS: tuple[str, ...] = (
     "started_at",
     "version_link",
@@ -192,7 +189,6 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         "updated_at",
     ]
     inlines = [WorkflowBindingInline, VersionDeploymentsInline]
-    actions = CHANGE_FORM_ACTIONS
 
     @admin.display(description="status", ordering="status")
     def badge(self, version: AutomationVersion) -> SafeString:
@@ -212,6 +208,10 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         binding = version.binding_or_none()
         return status_badge(binding.status) if binding else "—"
 
+    def get_urls(self) -> list[URLPattern]:
+        # Before the defaults, whose catch-all would read "<id>/deploy/" as a change page.
+        return [*action_urls(self), *super().get_urls()]
+
     def get_readonly_fields(
         self, request: HttpRequest, obj: AutomationVersion | None = None
     ) -> list[str]:
@@ -219,32 +219,15 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         fixed = ["project", "version"] if obj is not None else []
         return [*fixed, *self.readonly_fields]
 
-    def has_deploy_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(PERM_DEPLOY)
-
-    def has_approve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(PERM_APPROVE)
-
-    def has_restage_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(PERM_RESTAGE)
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # The admin wraps this view in a transaction; an action calls WRK and opens its own
-        # short transactions around that call, so it must run outside of it. Only the
-        # action path skips it: saving the form keeps the admin's transaction. (Django has
-        # no public hook; `_changeform_view` is what changeform_view wraps. Should it change,
-        # the services' durable transactions fail loudly and the admin tests with them.)
-        if request.method == "POST" and object_id and ACTION_FIELD in request.POST:
-            return self._changeform_view(  # type: ignore[attr-defined]
-                request, object_id, form_url, extra_context
-            )
-        return super().changeform_view(request, object_id, form_url, extra_context)
+    def has_change_permission(
+        self, request: HttpRequest, obj: AutomationVersion | None = None
+    ) -> bool:
+        # An existing version has nothing to edit by hand: its label and project are fixed
+        # and its status moves only through the action views. Refusing the change
+        # permission makes a POST to its page a 403 that writes nothing, whoever sends it.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
     def render_change_form(
         self,
@@ -255,14 +238,12 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         form_url: str = "",
         obj: AutomationVersion | None = None,
     ) -> HttpResponse:
-        # Offer only what the version's state allows; permissions were filtered already.
-        action_form = context.get("action_form")
-        if action_form is not None and obj is not None:
-            allowed = available_actions(obj)
-            field = action_form.fields["action"]
-            field.choices = [(name, label) for name, label in field.choices if name in allowed]
-            context["df_actions"] = field.choices
-            context["df_action_field"] = ACTION_FIELD
+        if obj is not None:
+            user = request.user
+            assert isinstance(user, User)
+            plan = deploy_plan(version=obj, actor=user)
+            context["df_buttons"] = version_buttons(obj, user, plan)
+            context["df_plan"] = plan
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

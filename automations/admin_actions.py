@@ -1,42 +1,58 @@
-"""The version page's actions: deploy (with its confirmation page), approve, retry,
-roll back and retry deactivation. Each runs its service, which re-checks permission and
-state on POST whatever the page showed; the outcome comes back as an admin message."""
+"""The version page's actions as admin views (`get_urls()` + `admin_site.admin_view`), the
+way the audit CSV export and `delete_selected`'s confirmation are built: deploy (with its
+confirmation page), approve, retry or roll back, and retry a deactivation.
+
+Each view checks its permission first (403, nothing written) and then calls its service,
+which checks permission and state again under a row lock whatever the page showed. The
+outcome comes back as an admin message on the version page.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin import ActionLocation, helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
-
-from notifications.services import ops_email_recipients
+from django.urls import URLPattern, path, reverse
 
 from .deactivate import workflow_binding_deactivate
-from .deploy import (
-    automation_version_deploy,
-    deploy_check,
-    deploy_check_approval,
-    deploy_require_permission,
-)
+from .deploy import automation_version_deploy
 from .errors import ErrorCode, ServiceError
-from .models import AutomationVersion, BindingStatus, DeploymentSource, VersionStatus
-from .selectors import live_version, ops_users
-from .services import automation_version_approve, automation_version_restage
-
-if TYPE_CHECKING:
-    from .admin import AutomationVersionAdmin
+from .models import (
+    PERM_APPROVE,
+    PERM_DEPLOY,
+    PERM_RESTAGE,
+    AutomationVersion,
+    DeploymentSource,
+    VersionStatus,
+)
+from .plan import DeployPlan, deploy_plan
+from .selectors import version_get
+from .services import automation_version_approve, automation_version_stage
 
 ADMIN = DeploymentSource.ADMIN
 CONFIRM_TEMPLATE = "admin/automations/automationversion/deploy_confirmation.html"
 
 
-def _one(queryset: QuerySet[AutomationVersion]) -> AutomationVersion:
-    return queryset.select_related("project__client", "workflow_binding", "approved_by").get()
+@dataclass(frozen=True, slots=True)
+class ActionButton:
+    name: str
+    label: str
+    url: str
+    primary: bool = False
 
 
 def _user(request: HttpRequest) -> User:
@@ -45,56 +61,93 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def deploy_blockers(version: AutomationVersion, user: User) -> list[str]:
-    """Why a deploy would be refused now, in the service's own words (empty: it may go)."""
-    blockers = []
-    for check in (
-        lambda: deploy_require_permission(actor=user),
-        lambda: deploy_check(version=version),
-        lambda: deploy_check_approval(version=version, actor=user),
-    ):
-        try:
-            check()
-        except ServiceError as exc:
-            blockers.append(exc.message)
-    return blockers
+def version_buttons(version: AutomationVersion, user: User, plan: DeployPlan) -> list[ActionButton]:
+    """The actions that the version's state, the plan and the user's permissions allow."""
 
+    def url(name: str) -> str:
+        return reverse(f"admin:automations_automationversion_{name}", args=[version.pk])
 
-def _confirmation(
-    modeladmin: AutomationVersionAdmin, request: HttpRequest, version: AutomationVersion
-) -> TemplateResponse:
-    previous = live_version(project_id=version.project_id)
-    context: dict[str, Any] = {
-        **modeladmin.admin_site.each_context(request),
-        "title": "Deploy to production?",
-        "subtitle": None,
-        "opts": modeladmin.model._meta,
-        "version": version,
-        "binding": version.binding_or_none(),
-        "previous": previous,
-        "previous_binding": previous.binding_or_none() if previous else None,
-        "approval_required": settings.DEPLOY_REQUIRE_APPROVAL,
-        "blockers": deploy_blockers(version, _user(request)),
-        "collaborator_count": version.project.collaborators.count(),
-        "ops_emails": ops_email_recipients(ops_users().values_list("email", flat=True)),
-        "slack": bool(settings.SLACK_WEBHOOK_URL),
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "action_field": f"{ActionLocation.CHANGE_FORM.value}-action",
+    buttons = []
+    hidden = {
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.INVALID_TRANSITION,
+        ErrorCode.APPROVAL_REQUIRED,
     }
-    return TemplateResponse(request, CONFIRM_TEMPLATE, context)
+    if version.status == VersionStatus.READY and not any(b.code in hidden for b in plan.blockers):
+        buttons.append(
+            ActionButton("mark_live", "Mark as Live / Deploy to Production", url("deploy"), True)
+        )
+    if (
+        plan.approval_required
+        and version.status == VersionStatus.READY
+        and version.approved_by_id is None
+        and user.has_perm(PERM_APPROVE)
+    ):
+        buttons.append(ActionButton("approve", "Approve for production", url("approve")))
+    if user.has_perm(PERM_RESTAGE):
+        if version.status == VersionStatus.ERROR:
+            buttons.append(ActionButton("retry", "Retry: back to Ready to Launch", url("restage")))
+        if version.status == VersionStatus.ARCHIVED:
+            buttons.append(
+                ActionButton("rollback", "Roll back: re-stage this version", url("restage"))
+            )
+    binding = version.binding_or_none()
+    if binding is not None and binding.deactivation_pending and user.has_perm(PERM_DEPLOY):
+        buttons.append(
+            ActionButton(
+                "retry_deactivation", "Retry deactivation of this workflow", url("deactivate")
+            )
+        )
+    return buttons
 
 
-@admin.action(
-    description="Mark as Live / Deploy to Production",
-    permissions=["deploy"],
-    location=ActionLocation.CHANGE_FORM,
-)
-def mark_live(
-    modeladmin: AutomationVersionAdmin, request: HttpRequest, queryset: QuerySet[AutomationVersion]
-) -> HttpResponse | None:
-    version = _one(queryset)
-    if request.POST.get("post") != "yes":
+VersionAdmin = admin.ModelAdmin[AutomationVersion]
+View = Callable[[VersionAdmin, HttpRequest, str], HttpResponse]
+
+
+def action_urls(modeladmin: VersionAdmin) -> list[URLPattern]:
+    """The views below, under the version's admin URL (`…/<id>/deploy/` and so on)."""
+    info = f"{modeladmin.opts.app_label}_{modeladmin.opts.model_name}"
+    views: dict[str, View] = {
+        "deploy": deploy_view,
+        "approve": approve_view,
+        "restage": restage_view,
+        "deactivate": deactivate_view,
+    }
+    return [
+        path(
+            f"<path:object_id>/{name}/",
+            modeladmin.admin_site.admin_view(partial(view, modeladmin)),
+            name=f"{info}_{name}",
+        )
+        for name, view in views.items()
+    ]
+
+
+def _version(request: HttpRequest, object_id: str, permission: str) -> AutomationVersion:
+    # Permission before existence: nothing is looked up for a user who may not act.
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    try:
+        return version_get(version_id=int(unquote(object_id)))
+    except (ValueError, ServiceError):
+        raise Http404(f"No automation version with id {object_id[:100]!r}.") from None
+
+
+def _back(version: AutomationVersion) -> HttpResponseRedirect:
+    return HttpResponseRedirect(
+        reverse("admin:automations_automationversion_change", args=[version.pk])
+    )
+
+
+def deploy_view(modeladmin: VersionAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """GET: the confirmation page. POST: the deploy, then back to the version page."""
+    version = _version(request, object_id, PERM_DEPLOY)
+    if request.method == "GET":
         return _confirmation(modeladmin, request, version)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    say = partial(modeladmin.message_user, request)
     try:
         result = automation_version_deploy(
             version_id=version.pk, actor=_user(request), source=ADMIN
@@ -103,151 +156,98 @@ def mark_live(
         now = AutomationVersion.objects.get(pk=version.pk)
         if exc.code == ErrorCode.INVALID_TRANSITION and now.status == VersionStatus.LIVE:
             # A second click of a confirmation that already went through.
-            modeladmin.message_user(request, f"{version} is already Live.", messages.INFO)
+            say(f"{version} is already Live.", messages.INFO)
         else:
-            tried = exc.code in {ErrorCode.ACTIVATION_FAILED, ErrorCode.DEPLOY_INCOMPLETE}
-            prefix = "Deploy failed" if tried else "Deploy refused"
-            modeladmin.message_user(request, f"{prefix}: {exc.message}", messages.ERROR)
-        return None
+            tried = exc.code in {
+                ErrorCode.ACTIVATION_FAILED,
+                ErrorCode.DEPLOY_INCOMPLETE,
+                ErrorCode.DEPLOY_RECONCILED,
+            }
+            say(f"{'Deploy failed' if tried else 'Deploy refused'}: {exc.message}", messages.ERROR)
+        return _back(version)
     text = f"{version} is Live (WRK answered after {result.attempts} attempt(s))."
     if result.previous is not None:
         text += f" {result.previous.version} was archived."
-    modeladmin.message_user(request, text, messages.SUCCESS)
+    say(text, messages.SUCCESS)
     if result.deactivation == "failed":
-        modeladmin.message_user(
-            request,
+        say(
             f"The previous workflow is still active: {result.deactivation_error} "
             "Use “Retry deactivation” on the archived version, or run `manage.py reconcile`.",
             messages.WARNING,
         )
-    return None
+    return _back(version)
 
 
-@admin.action(
-    description="Approve for production",
-    permissions=["approve"],
-    location=ActionLocation.CHANGE_FORM,
-)
-def approve(
-    modeladmin: AutomationVersionAdmin, request: HttpRequest, queryset: QuerySet[AutomationVersion]
-) -> None:
-    version = _one(queryset)
+def _confirmation(
+    modeladmin: VersionAdmin, request: HttpRequest, version: AutomationVersion
+) -> TemplateResponse:
+    context: dict[str, Any] = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Deploy to production?",
+        "subtitle": None,
+        "opts": modeladmin.opts,
+        "version": version,
+        "plan": deploy_plan(version=version, actor=_user(request)),
+    }
+    return TemplateResponse(request, CONFIRM_TEMPLATE, context)
+
+
+def approve_view(modeladmin: VersionAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    version = _version(request, object_id, PERM_APPROVE)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         automation_version_approve(version_id=version.pk, actor=_user(request), source=ADMIN)
     except ServiceError as exc:
         modeladmin.message_user(request, f"Approval refused: {exc.message}", messages.ERROR)
-        return
-    modeladmin.message_user(
-        request,
-        f"{version} is approved. Another ops user can now deploy it.",
-        messages.SUCCESS,
-    )
-
-
-def _restage(
-    modeladmin: AutomationVersionAdmin,
-    request: HttpRequest,
-    queryset: QuerySet[AutomationVersion],
-    *,
-    expected: str,
-    done: str,
-) -> None:
-    version = _one(queryset)
-    if version.status != expected:
+    else:
         modeladmin.message_user(
-            request,
-            f"{version} is '{version.status}', not '{expected}': nothing was changed.",
+            request, f"{version} is approved. Another ops user can now deploy it.", messages.SUCCESS
+        )
+    return _back(version)
+
+
+def restage_view(modeladmin: VersionAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Retry (from Error) or roll back (from Archived): back to Ready to Launch."""
+    version = _version(request, object_id, PERM_RESTAGE)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    say = partial(modeladmin.message_user, request)
+    if version.status not in (VersionStatus.ERROR, VersionStatus.ARCHIVED):
+        say(
+            f"{version} is '{version.status}': only an Error or Archived version is re-staged "
+            "here. Nothing was changed.",
             messages.ERROR,
         )
-        return
+        return _back(version)
+    rollback = version.status == VersionStatus.ARCHIVED
     try:
-        automation_version_restage(version_id=version.pk, actor=_user(request), source=ADMIN)
+        automation_version_stage(version_id=version.pk, actor=_user(request), source=ADMIN)
     except ServiceError as exc:
-        modeladmin.message_user(request, f"Re-stage refused: {exc.message}", messages.ERROR)
-        return
-    modeladmin.message_user(request, done.format(version=version), messages.SUCCESS)
-
-
-@admin.action(
-    description="Retry: back to Ready to Launch",
-    permissions=["restage"],
-    location=ActionLocation.CHANGE_FORM,
-)
-def retry(
-    modeladmin: AutomationVersionAdmin, request: HttpRequest, queryset: QuerySet[AutomationVersion]
-) -> None:
-    _restage(
-        modeladmin,
-        request,
-        queryset,
-        expected=VersionStatus.ERROR,
-        done="{version} is Ready to Launch again: deploy it when the cause is fixed.",
-    )
-
-
-@admin.action(
-    description="Roll back: re-stage this version",
-    permissions=["restage"],
-    location=ActionLocation.CHANGE_FORM,
-)
-def rollback(
-    modeladmin: AutomationVersionAdmin, request: HttpRequest, queryset: QuerySet[AutomationVersion]
-) -> None:
-    _restage(
-        modeladmin,
-        request,
-        queryset,
-        expected=VersionStatus.ARCHIVED,
-        done="{version} is re-staged for a rollback: deploy it to make it Live again.",
-    )
-
-
-@admin.action(
-    description="Retry deactivation of this workflow",
-    permissions=["deploy"],
-    location=ActionLocation.CHANGE_FORM,
-)
-def retry_deactivation(
-    modeladmin: AutomationVersionAdmin, request: HttpRequest, queryset: QuerySet[AutomationVersion]
-) -> None:
-    version = _one(queryset)
-    binding = version.binding_or_none()
-    if (
-        binding is None
-        or binding.status != BindingStatus.ACTIVE
-        or version.status != VersionStatus.ARCHIVED
-    ):
-        modeladmin.message_user(
-            request,
-            "Only an archived version's still-active workflow is deactivated.",
-            messages.ERROR,
+        say(f"Re-stage refused: {exc.message}", messages.ERROR)
+    else:
+        say(
+            f"{version} is re-staged for a rollback: deploy it to make it Live again."
+            if rollback
+            else f"{version} is Ready to Launch again: deploy it when the cause is fixed.",
+            messages.SUCCESS,
         )
-        return
+    return _back(version)
+
+
+def deactivate_view(modeladmin: VersionAdmin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Retry the deactivation of an archived version's still-active workflow."""
+    version = _version(request, object_id, PERM_DEPLOY)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    say = partial(modeladmin.message_user, request)
+    binding = version.binding_or_none()
+    if binding is None or not binding.deactivation_pending:
+        say("Only an archived version's still-active workflow is deactivated.", messages.ERROR)
+        return _back(version)
     result = workflow_binding_deactivate(binding=binding, actor=_user(request), origin=ADMIN)
     if result.ok:
-        modeladmin.message_user(
-            request, f"Workflow {binding.workflow_id} is deactivated.", messages.SUCCESS
-        )
+        say(f"Workflow {binding.workflow_id} is deactivated.", messages.SUCCESS)
     else:
-        modeladmin.message_user(request, result.error, messages.ERROR)
-
-
-def available_actions(version: AutomationVersion) -> set[str]:
-    """Which of the actions above make sense for the version as it is now."""
-    names = set()
-    binding = version.binding_or_none()
-    if version.status == VersionStatus.READY and binding is not None:
-        if binding.status != BindingStatus.ERROR:
-            names.add("mark_live")
-        if settings.DEPLOY_REQUIRE_APPROVAL and version.approved_by_id is None:
-            names.add("approve")
-    if version.status == VersionStatus.ERROR:
-        names.add("retry")
-    if version.status == VersionStatus.ARCHIVED:
-        names.add("rollback")
-        if binding is not None and binding.status == BindingStatus.ACTIVE:
-            names.add("retry_deactivation")
-    return names
-
-
-CHANGE_FORM_ACTIONS = [mark_live, approve, retry, rollback, retry_deactivation]
+        say(result.error, messages.ERROR)
+    return _back(version)

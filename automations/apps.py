@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AutomationsConfig(AppConfig):
@@ -7,5 +8,7 @@ class AutomationsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import receivers
+        from .checks import check_deploy_stale_after
 
         receivers.connect()
+        checks.register(check_deploy_stale_after)

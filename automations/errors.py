@@ -1,4 +1,7 @@
-"""Errors of the services, each with the machine-readable code and HTTP status of SPEC §4–§5."""
+"""Errors of the services, each with a machine-readable code (SPEC §4–§5).
+
+Which HTTP status a code becomes is the API's business (api/errors.py), not the core's.
+"""
 
 from enum import StrEnum
 
@@ -13,19 +16,8 @@ class ErrorCode(StrEnum):
     DEPLOY_IN_PROGRESS = "deploy_in_progress"
     ACTIVATION_FAILED = "activation_failed"
     DEPLOY_INCOMPLETE = "deploy_incomplete"
-
-
-HTTP_STATUS = {
-    ErrorCode.INVALID_TRANSITION: 400,
-    ErrorCode.NO_WORKFLOW_BINDING: 400,
-    ErrorCode.WORKFLOW_BINDING_ERROR: 400,
-    ErrorCode.APPROVAL_REQUIRED: 400,
-    ErrorCode.PERMISSION_DENIED: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.DEPLOY_IN_PROGRESS: 409,
-    ErrorCode.ACTIVATION_FAILED: 502,
-    ErrorCode.DEPLOY_INCOMPLETE: 500,
-}
+    # The deploy outlived DEPLOY_STALE_AFTER_SECONDS and reconcile settled it first.
+    DEPLOY_RECONCILED = "deploy_reconciled"
 
 
 class ServiceError(Exception):
@@ -35,7 +27,3 @@ class ServiceError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-    @property
-    def http_status(self) -> int:
-        return HTTP_STATUS[self.code]

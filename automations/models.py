@@ -25,7 +25,9 @@ class TransitionContext:
     # Where the action came from: admin, api, command or reconcile.
     origin: str
     deployment: Deployment | None = None
-    attempts: int = 0
+    # WRK requests the activation took; None when unknown (reconcile finished a deploy whose
+    # process died), never a made-up 0.
+    attempts: int | None = None
     error: str = ""
     # The Live version that this deploy replaces, locked by the deploy's transaction.
     previous: AutomationVersion | None = None
@@ -104,7 +106,7 @@ def _binding_exists(version: models.Model) -> bool:
 def _binding_deployable(version: models.Model) -> bool:
     assert isinstance(version, AutomationVersion)
     binding = version.binding_or_none()
-    return binding is not None and binding.status != BindingStatus.ERROR
+    return binding is not None and binding.deployable
 
 
 class AutomationVersion(FSMModelMixin, models.Model):
@@ -232,6 +234,9 @@ class WorkflowBinding(models.Model):
     workflow_id = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=16, choices=BindingStatus, default=BindingStatus.PENDING)
     monitoring_started_at = models.DateTimeField(null=True, blank=True)
+    # When reconcile told ops that WRK runs this workflow although its version is in Error;
+    # cleared when the version is staged again, so each such episode is reported once.
+    active_in_error_reported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -245,6 +250,25 @@ class WorkflowBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} ({self.status})"
+
+    @property
+    def deployable(self) -> bool:
+        """SPEC §4.2: a binding in error cannot go live; pending, active, inactive can."""
+        return self.status != BindingStatus.ERROR
+
+    @property
+    def deactivation_pending(self) -> bool:
+        """Its version was archived but WRK never confirmed the deactivation (SPEC §4.8).
+        `PENDING_DEACTIVATION` is the same rule as a query."""
+        return (
+            self.status == BindingStatus.ACTIVE
+            and self.automation_version.status == VersionStatus.ARCHIVED
+        )
+
+
+PENDING_DEACTIVATION = Q(
+    status=BindingStatus.ACTIVE, automation_version__status=VersionStatus.ARCHIVED
+)
 
 
 class DeploymentStatus(models.TextChoices):
@@ -273,6 +297,7 @@ class Deployment(models.Model):
         AutomationVersion, on_delete=models.CASCADE, related_name="deployments"
     )
     workflow_id = models.CharField(max_length=200)
+    # The Live version this deploy replaces, as it was when the deploy claimed the project.
     previous_version = models.ForeignKey(
         AutomationVersion,
         null=True,
@@ -288,9 +313,13 @@ class Deployment(models.Model):
         max_length=16, choices=DeploymentStatus, default=DeploymentStatus.IN_PROGRESS
     )
     is_rollback = models.BooleanField(default=False)
-    attempts = models.PositiveIntegerField(default=0)
+    # WRK activation requests; empty until known (and for ever when reconcile finished it).
+    attempts = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
+    # When the outcome of the activation was written (Live or Error). Setting it is the
+    # conditional claim that makes the deploy's own process and reconcile record it once.
+    recorded_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

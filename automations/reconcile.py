@@ -1,10 +1,18 @@
-"""Bring the database back in line with WRK after a crash or a failed deactivation.
+"""Bring the database back in line with WRK after a crash, a failed deactivation or a hand
+activation. Every step asks WRK first: the database never claims what WRK did not confirm.
 
-- A deployment still in progress past DEPLOY_STALE_AFTER_SECONDS was interrupted: WRK is
-  asked whether the workflow is active; if so the deploy is finished, if not the version
-  goes to Error. If WRK cannot be reached the deployment is left for the next run.
-- A workflow whose version was archived but whose deactivation never got confirmed is
-  deactivated again.
+- A deployment still in progress past DEPLOY_STALE_AFTER_SECONDS was interrupted (the
+  settings refuse a value below the time its WRK calls can take, so its process cannot still
+  be waiting on WRK). If its outcome was recorded, the process died during the deactivation:
+  the deployment is closed and the loop below retries the deactivation. Otherwise WRK is
+  asked: an active workflow finishes the deploy (or, should another version of the project
+  have gone Live meanwhile, is deactivated and the deploy failed); an inactive one fails it.
+  Each outcome is recorded through the same conditional claim as the deploy's own process,
+  so when both race, one records and the other does nothing.
+- An Archived version whose workflow WRK was never confirmed to stop gets its deactivation
+  retried.
+- A version in Error whose workflow WRK runs (activated by hand, as the source document
+  allows when the API fails) is reported to ops once, and never deactivated behind their back.
 """
 
 from __future__ import annotations
@@ -14,22 +22,32 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.utils import timezone
 
 from wrk_client import WrkError
 
+from .checks import deploy_stale_problem
 from .deactivate import workflow_binding_deactivate
 from .deploy import (
     DeploymentNotInProgressError,
     deployment_close,
+    deployment_finish,
     deployment_record_failure,
     deployment_record_success,
 )
-from .models import Deployment, DeploymentSource, DeploymentStatus, VersionStatus
-from .selectors import bindings_pending_deactivation
+from .models import Deployment, DeploymentSource, DeploymentStatus, WorkflowBinding
+from .selectors import (
+    bindings_of_errored_versions_unreported,
+    bindings_pending_deactivation,
+    live_version,
+)
+from .signals import workflow_active_in_error
 from .wrk_config import wrk_client
 
 logger = logging.getLogger(__name__)
+RECONCILE = DeploymentSource.RECONCILE
 
 
 @dataclass
@@ -39,17 +57,56 @@ class ReconcileReport:
     unreachable: list[int] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
     deactivation_failed: list[str] = field(default_factory=list)
+    active_in_error: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    # Workflows WRK reported inactive during this run: no need to ask again.
+    seen_inactive: set[str] = field(default_factory=set)
+
+    @property
+    def needs_wrk(self) -> bool:
+        return bool(self.unreachable or self.deactivation_failed)
+
+
+def deployments_reconcile() -> ReconcileReport:
+    if problem := deploy_stale_problem():
+        raise ImproperlyConfigured(problem)
+    report = ReconcileReport()
+    cutoff = timezone.now() - timedelta(seconds=settings.DEPLOY_STALE_AFTER_SECONDS)
+    stale = Deployment.objects.select_related(
+        "automation_version__workflow_binding", "project", "actor", "previous_version"
+    ).filter(status=DeploymentStatus.IN_PROGRESS, started_at__lt=cutoff)
+    for deployment in stale:
+        try:
+            _reconcile_deployment(deployment, report)
+        except DeploymentNotInProgressError:
+            report.lines.append(
+                f"deployment {deployment.pk}: recorded by its own process meanwhile."
+            )
+
+    for binding in bindings_pending_deactivation():
+        result = workflow_binding_deactivate(binding=binding, actor=None, origin=RECONCILE)
+        if result.ok:
+            report.deactivated.append(binding.workflow_id)
+            report.lines.append(f"workflow {binding.workflow_id}: deactivated.")
+        else:
+            report.deactivation_failed.append(binding.workflow_id)
+            report.lines.append(f"workflow {binding.workflow_id}: {result.error}")
+
+    for binding in bindings_of_errored_versions_unreported():
+        if binding.workflow_id not in report.seen_inactive:
+            _check_errored_version(binding, report)
+    return report
 
 
 def _reconcile_deployment(deployment: Deployment, report: ReconcileReport) -> None:
     version = deployment.automation_version
     label = f"deployment {deployment.pk} ({deployment.project.name} {version.version})"
-    if version.status == VersionStatus.LIVE:
-        # Crashed after recording, during the deactivation: the loop below retries that.
-        deployment_close(deployment=deployment, previous=None)
-        report.finished.append(deployment.pk)
-        report.lines.append(f"{label}: already Live, closed.")
+    if deployment.recorded_at is not None:
+        # The outcome is in; the process died during the deactivation, which the
+        # pending-deactivation loop retries.
+        if deployment_close(deployment=deployment, previous=None):
+            report.finished.append(deployment.pk)
+            report.lines.append(f"{label}: recorded but never closed; closed.")
         return
     try:
         state = wrk_client().get_workflow(deployment.workflow_id)
@@ -57,47 +114,76 @@ def _reconcile_deployment(deployment: Deployment, report: ReconcileReport) -> No
         report.unreachable.append(deployment.pk)
         report.lines.append(f"{label}: WRK unreachable ({exc.message}); left for the next run.")
         return
-    try:
-        if state.active:
-            _, previous = deployment_record_success(
-                deployment=deployment, extra={"recovered_by": DeploymentSource.RECONCILE}
-            )
-            deployment_close(deployment=deployment, previous=previous)
-            report.finished.append(deployment.pk)
-            report.lines.append(f"{label}: WRK reports {deployment.workflow_id} active; now Live.")
-        else:
-            deployment_record_failure(
-                deployment=deployment,
-                attempts=deployment.attempts,
-                error=f"Deploy interrupted; WRK reports {deployment.workflow_id} inactive.",
-            )
-            report.failed.append(deployment.pk)
-            report.lines.append(f"{label}: WRK reports {deployment.workflow_id} inactive; Error.")
-    except DeploymentNotInProgressError:
-        report.lines.append(f"{label}: finished by its own process meanwhile.")
-
-
-def deployments_reconcile(*, stale_after: timedelta | None = None) -> ReconcileReport:
-    report = ReconcileReport()
-    cutoff = timezone.now() - (
-        stale_after
-        if stale_after is not None
-        else timedelta(seconds=settings.DEPLOY_STALE_AFTER_SECONDS)
-    )
-    stale = Deployment.objects.select_related("automation_version", "project", "actor").filter(
-        status=DeploymentStatus.IN_PROGRESS, started_at__lt=cutoff
-    )
-    for deployment in stale:
-        _reconcile_deployment(deployment, report)
-
-    for binding in bindings_pending_deactivation():
-        result = workflow_binding_deactivate(
-            binding=binding, actor=None, origin=DeploymentSource.RECONCILE
+    if not state.active:
+        report.seen_inactive.add(deployment.workflow_id)
+        deployment_record_failure(
+            deployment=deployment,
+            attempts=None,
+            error=f"Deploy interrupted; WRK reports {deployment.workflow_id} inactive.",
         )
-        if result.ok:
-            report.deactivated.append(binding.workflow_id)
-            report.lines.append(f"workflow {binding.workflow_id}: deactivated.")
+        report.failed.append(deployment.pk)
+        report.lines.append(f"{label}: WRK reports {deployment.workflow_id} inactive; Error.")
+        return
+    live = live_version(project_id=deployment.project_id)
+    if live is not None and live.pk not in (version.pk, deployment.previous_version_id):
+        _undo_activation(deployment, live.version, report, label)
+        return
+    _, previous = deployment_record_success(
+        deployment=deployment, attempts=None, extra={"recovered_by": RECONCILE}
+    )
+    outcome, _ = deployment_finish(
+        deployment=deployment, previous=previous, actor=None, origin=RECONCILE
+    )
+    report.finished.append(deployment.pk)
+    report.lines.append(f"{label}: WRK reports {deployment.workflow_id} active; now Live.")
+    if previous is not None and outcome != "none":
+        replaced = previous.workflow_binding.workflow_id
+        if outcome == "ok":
+            report.deactivated.append(replaced)
         else:
-            report.deactivation_failed.append(binding.workflow_id)
-            report.lines.append(f"workflow {binding.workflow_id}: {result.error}")
-    return report
+            report.deactivation_failed.append(replaced)
+
+
+def _undo_activation(
+    deployment: Deployment, live_label: str, report: ReconcileReport, label: str
+) -> None:
+    """WRK activated the workflow, but another version went Live meanwhile: that one stands."""
+    try:
+        state = wrk_client().deactivate(deployment.workflow_id)
+        undone = f"deactivated it after {state.attempts} attempt(s)"
+    except WrkError as exc:
+        undone = f"could not deactivate it ({exc.message}); it is reported to ops"
+    deployment_record_failure(
+        deployment=deployment,
+        attempts=None,
+        error=(
+            f"Deploy interrupted; meanwhile {live_label} went Live, so WRK's activation of "
+            f"{deployment.workflow_id} was not kept: reconcile {undone}."
+        ),
+    )
+    report.failed.append(deployment.pk)
+    report.lines.append(f"{label}: {live_label} went Live meanwhile; {undone}.")
+
+
+def _check_errored_version(binding: WorkflowBinding, report: ReconcileReport) -> None:
+    try:
+        state = wrk_client().get_workflow(binding.workflow_id)
+    except WrkError as exc:
+        report.lines.append(f"workflow {binding.workflow_id}: WRK unreachable ({exc.message}).")
+        return
+    if not state.active:
+        return
+    with transaction.atomic(durable=True):
+        # Conditional: two reconcile runs at once still report it once.
+        won = WorkflowBinding.objects.filter(
+            pk=binding.pk, active_in_error_reported_at__isnull=True
+        ).update(active_in_error_reported_at=timezone.now())
+        if won:
+            workflow_active_in_error.send(sender=WorkflowBinding, binding=binding, origin=RECONCILE)
+    if won:
+        version = binding.automation_version
+        report.active_in_error.append(binding.workflow_id)
+        report.lines.append(
+            f"workflow {binding.workflow_id}: WRK runs it although {version.version} is in "
+            "Error; ops were told (it was not deactivated)."
+        )

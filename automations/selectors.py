@@ -1,11 +1,22 @@
 """Reads of the automations app."""
 
+from collections.abc import Iterable
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .errors import ErrorCode, ServiceError
-from .models import AutomationVersion, BindingStatus, VersionStatus, WorkflowBinding
+from .models import (
+    PENDING_DEACTIVATION,
+    AutomationVersion,
+    BindingStatus,
+    Deployment,
+    DeploymentStatus,
+    VersionStatus,
+    WorkflowBinding,
+)
 
 OPS_GROUP = "Ops"
 
@@ -17,9 +28,9 @@ def _not_found(version_id: int) -> ServiceError:
 def version_get(*, version_id: int) -> AutomationVersion:
     """The version with what a deploy reads of it, in one query; 404 when unknown."""
     try:
-        return AutomationVersion.objects.select_related("project__client", "workflow_binding").get(
-            pk=version_id
-        )
+        return AutomationVersion.objects.select_related(
+            "project__client", "workflow_binding", "approved_by"
+        ).get(pk=version_id)
     except AutomationVersion.DoesNotExist:
         raise _not_found(version_id) from None
 
@@ -37,39 +48,29 @@ def version_lock(*, version_id: int) -> AutomationVersion:
         raise _not_found(version_id) from None
 
 
-def version_lock_for_deploy(*, version_id: int) -> AutomationVersion:
-    """Like version_lock, with `was_live`: whether a deploy of it ever succeeded, which makes
-    deploying it again a rollback."""
-    from .models import Deployment, DeploymentStatus
-
-    try:
-        return (
-            AutomationVersion.objects.select_for_update(of=("self",))
-            .select_related("project__client", "workflow_binding")
-            .annotate(
-                was_live=Exists(
-                    Deployment.objects.filter(
-                        automation_version=OuterRef("pk"), status=DeploymentStatus.SUCCEEDED
-                    )
-                )
-            )
-            .get(pk=version_id)
-        )
-    except AutomationVersion.DoesNotExist:
-        raise _not_found(version_id) from None
-
-
 def versions_lock_with_live(
-    *, version_id: int, project_id: int
+    *, version_id: int
 ) -> tuple[AutomationVersion, AutomationVersion | None]:
-    """Row-lock a version and its project's Live version (if another) in one query."""
+    """Row-lock a version and its project's Live version (if another) in one query; the
+    version carries `was_live` (a deploy of it succeeded before: deploying it is a rollback).
+    """
+    same_project = AutomationVersion.objects.filter(pk=version_id).values("project_id")[:1]
     rows = list(
         AutomationVersion.objects.select_for_update(of=("self",))
         .select_related("project__client", "workflow_binding")
-        .filter(Q(pk=version_id) | Q(project_id=project_id, status=VersionStatus.LIVE))
+        .annotate(
+            was_live=Exists(
+                Deployment.objects.filter(
+                    automation_version=OuterRef("pk"), status=DeploymentStatus.SUCCEEDED
+                )
+            )
+        )
+        .filter(Q(pk=version_id) | Q(project_id=same_project, status=VersionStatus.LIVE))
         .order_by("pk")
     )
-    version = next(row for row in rows if row.pk == version_id)
+    version = next((row for row in rows if row.pk == version_id), None)
+    if version is None:
+        raise _not_found(version_id)
     live = next((row for row in rows if row.pk != version_id), None)
     return version, live
 
@@ -86,7 +87,21 @@ def bindings_pending_deactivation() -> QuerySet[WorkflowBinding]:
     """Workflows still active on WRK as far as we know, though their version was archived:
     their deactivation failed and must be retried."""
     return WorkflowBinding.objects.select_related("automation_version__project").filter(
-        status=BindingStatus.ACTIVE, automation_version__status=VersionStatus.ARCHIVED
+        PENDING_DEACTIVATION
+    )
+
+
+def bindings_of_errored_versions_unreported() -> QuerySet[WorkflowBinding]:
+    """Workflows of versions in Error that WRK might run after all (activated by hand), not
+    yet reported to ops."""
+    return (
+        WorkflowBinding.objects.select_related("automation_version__project")
+        .filter(
+            automation_version__status=VersionStatus.ERROR,
+            active_in_error_reported_at__isnull=True,
+        )
+        .exclude(status=BindingStatus.ERROR)
+        .order_by("pk")
     )
 
 
@@ -97,3 +112,12 @@ def ops_users() -> QuerySet[User]:
         .order_by("pk")
         .distinct()
     )
+
+
+def ops_email_recipients(user_emails: Iterable[str]) -> list[str]:
+    """The ops team's addresses: active Ops users' emails plus OPS_EMAILS, once each."""
+    return sorted({*(email for email in user_emails if email), *settings.OPS_EMAILS})
+
+
+def ops_emails() -> list[str]:
+    return ops_email_recipients(ops_users().values_list("email", flat=True))

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed, has_transition_perm
-
-from audit.models import ActionType
-from audit.services import audit_log_create
 
 from .errors import ErrorCode, ServiceError
 from .models import (
@@ -25,6 +20,9 @@ from .models import (
     WorkflowBinding,
 )
 from .selectors import version_lock
+from .signals import version_approved
+
+STAGING_PERMISSIONS = (PERM_MARK_READY, PERM_RESTAGE)
 
 
 def automation_version_archive_previous(
@@ -43,78 +41,55 @@ def automation_version_archive_previous(
     return previous
 
 
-def _run_transition(
-    *,
-    version_id: int,
-    actor: User | None,
-    source: str,
-    permission: str,
-    pick: Callable[[AutomationVersion], Callable[..., None]],
-    refusal: Callable[[AutomationVersion], ServiceError],
+def _denied() -> ServiceError:
+    return ServiceError(
+        ErrorCode.PERMISSION_DENIED, "You do not have permission to stage versions."
+    )
+
+
+def automation_version_stage(
+    *, version_id: int, actor: User | None, source: str
 ) -> AutomationVersion:
-    if actor is not None and not actor.has_perm(permission):
-        raise ServiceError(ErrorCode.PERMISSION_DENIED, "You do not have permission to do this.")
+    """Bring a version to Ready to Launch, choosing under the row lock how:
+
+    - Draft → Ready to Launch (mark ready: the build finished; needs a workflow binding);
+    - Error → Ready to Launch (retry after fixing the cause);
+    - Archived → Ready to Launch (roll back: re-stage an old version, then deploy it).
+    """
+    # Before the lookup, so that an unknown id and a known one answer alike.
+    if actor is not None and not any(actor.has_perm(p) for p in STAGING_PERMISSIONS):
+        raise _denied()
     with transaction.atomic(durable=True):
         version = version_lock(version_id=version_id)
-        method = pick(version)
-        if not can_proceed(method):
-            raise refusal(version)
-        if actor is not None and not has_transition_perm(method, actor):
-            raise ServiceError(
-                ErrorCode.PERMISSION_DENIED, "You do not have permission to do this."
+        ctx = TransitionContext(actor=actor, origin=source)
+        if version.status == VersionStatus.DRAFT:
+            if actor is not None and not actor.has_perm(PERM_MARK_READY):
+                raise _denied()
+            if version.binding_or_none() is None:
+                raise ServiceError(
+                    ErrorCode.NO_WORKFLOW_BINDING,
+                    f"Version {version.version} has no workflow binding: the build must "
+                    "complete first.",
+                )
+            version.mark_ready(ctx=ctx)
+        elif version.status in (VersionStatus.ERROR, VersionStatus.ARCHIVED):
+            if actor is not None and not actor.has_perm(PERM_RESTAGE):
+                raise _denied()
+            version.restage(ctx=ctx)
+            # A new attempt: should WRK run its workflow while it is in Error again, that
+            # is a new episode to report.
+            WorkflowBinding.objects.filter(automation_version_id=version.pk).update(
+                active_in_error_reported_at=None
             )
-        method(ctx=TransitionContext(actor=actor, origin=source))
+        else:
+            raise ServiceError(
+                ErrorCode.INVALID_TRANSITION,
+                f"Version {version.version} is '{version.status}': only a Draft (with its "
+                "build finished), an Error or an Archived version can be staged to 'Ready "
+                "to Launch'.",
+            )
         version.save(update_fields=["status", "updated_at"])
     return version
-
-
-def automation_version_mark_ready(
-    *, version_id: int, actor: User | None, source: str
-) -> AutomationVersion:
-    """The build finished: Draft → Ready to Launch (needs a workflow binding)."""
-
-    def refusal(version: AutomationVersion) -> ServiceError:
-        if version.status != VersionStatus.DRAFT:
-            return ServiceError(
-                ErrorCode.INVALID_TRANSITION,
-                f"Only a Draft version can be marked Ready to Launch; {version.version} is "
-                f"'{version.status}'.",
-            )
-        return ServiceError(
-            ErrorCode.NO_WORKFLOW_BINDING,
-            f"Version {version.version} has no workflow binding: the build must complete first.",
-        )
-
-    return _run_transition(
-        version_id=version_id,
-        actor=actor,
-        source=source,
-        permission=PERM_MARK_READY,
-        pick=lambda v: v.mark_ready,
-        refusal=refusal,
-    )
-
-
-def automation_version_restage(
-    *, version_id: int, actor: User | None, source: str
-) -> AutomationVersion:
-    """Error → Ready to Launch (retry) or Archived → Ready to Launch (roll back)."""
-
-    def refusal(version: AutomationVersion) -> ServiceError:
-        return ServiceError(
-            ErrorCode.INVALID_TRANSITION,
-            f"Only a version in Error or Archived can be re-staged; {version.version} is "
-            f"'{version.status}'.",
-        )
-
-    return _run_transition(
-        version_id=version_id,
-        actor=actor,
-        source=source,
-        permission=PERM_RESTAGE,
-        pick=lambda v: v.restage,
-        refusal=refusal,
-    )
 
 
 def automation_version_approve(*, version_id: int, actor: User, source: str) -> AutomationVersion:
@@ -136,14 +111,7 @@ def automation_version_approve(*, version_id: int, actor: User, source: str) -> 
         version.approved_by = actor
         version.approved_at = timezone.now()
         version.save(update_fields=["approved_by", "approved_at", "updated_at"])
-        audit_log_create(
-            actor=actor,
-            action_type=ActionType.APPROVE,
-            resource_type="automation_version",
-            resource_id=version.pk,
-            project_id=version.project_id,
-            metadata={"version": version.version, "source": source},
-        )
+        version_approved.send(sender=AutomationVersion, version=version, actor=actor, source=source)
     return version
 
 

@@ -66,7 +66,7 @@ def run(deploys: int) -> None:
 
     from automations.deploy import automation_version_deploy
     from automations.models import AutomationVersion, Client, Project, VersionStatus
-    from automations.services import automation_version_mark_ready, workflow_binding_create
+    from automations.services import automation_version_stage, workflow_binding_create
     from automations.wrk_config import wrk_session
     from devtools.fake_wrk import FakeWrk
 
@@ -101,7 +101,7 @@ def run(deploys: int) -> None:
     def ready(p: Project) -> AutomationVersion:
         v = AutomationVersion.objects.create(project=p, version=f"v{next(_seq)}")
         workflow_binding_create(version=v, workflow_id=f"wf-{p.slug}-{v.version}")
-        automation_version_mark_ready(version_id=v.pk, actor=None, source="command")
+        automation_version_stage(version_id=v.pk, actor=None, source="command")
         return v
 
     def deploy(v: AutomationVersion) -> None:

@@ -52,6 +52,7 @@ class Template(models.TextChoices):
     DEPLOYMENT_SUCCESS = "deployment_success"
     DEPLOYMENT_FAILED = "deployment_failed"
     DEACTIVATION_FAILED = "deactivation_failed"
+    ACTIVE_IN_ERROR = "active_in_error"
 
 
 class Delivery(models.Model):

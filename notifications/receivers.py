@@ -1,25 +1,56 @@
-"""A deploy's outcome is queued for notification in the transaction that records it."""
+"""What the core reports is queued for notification in the transaction that records it."""
 
 from typing import Any
 
-from django_fsm.signals import post_transition
+from automations import signals
+from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
 
-from automations.models import AutomationVersion
+from .services import (
+    notifications_active_in_error,
+    notifications_deactivation_failed,
+    notifications_deploy_failed,
+    notifications_deploy_succeeded,
+)
 
-from .services import notifications_for_version_transition
 
-
-def on_version_transition(
-    sender: type, instance: AutomationVersion, name: str, **kwargs: Any
+def on_version_deployed(
+    sender: type, version: AutomationVersion, ctx: TransitionContext, **kwargs: Any
 ) -> None:
-    notifications_for_version_transition(
-        version=instance, name=name, ctx=kwargs["method_kwargs"]["ctx"]
-    )
+    notifications_deploy_succeeded(version=version, ctx=ctx)
+
+
+def on_version_deploy_failed(
+    sender: type, version: AutomationVersion, ctx: TransitionContext, **kwargs: Any
+) -> None:
+    notifications_deploy_failed(version=version, ctx=ctx)
+
+
+def on_workflow_deactivation_failed(
+    sender: type, binding: WorkflowBinding, actor: Any, error: str, **kwargs: Any
+) -> None:
+    notifications_deactivation_failed(binding=binding, actor=actor, error=error)
+
+
+def on_workflow_active_in_error(sender: type, binding: WorkflowBinding, **kwargs: Any) -> None:
+    notifications_active_in_error(binding=binding)
 
 
 def connect() -> None:
-    post_transition.connect(
-        on_version_transition,
+    signals.version_deployed.connect(
+        on_version_deployed, sender=AutomationVersion, dispatch_uid="notifications.deployed"
+    )
+    signals.version_deploy_failed.connect(
+        on_version_deploy_failed,
         sender=AutomationVersion,
-        dispatch_uid="notifications.version_transition",
+        dispatch_uid="notifications.deploy_failed",
+    )
+    signals.workflow_deactivation_failed.connect(
+        on_workflow_deactivation_failed,
+        sender=WorkflowBinding,
+        dispatch_uid="notifications.deactivation_failed",
+    )
+    signals.workflow_active_in_error.connect(
+        on_workflow_active_in_error,
+        sender=WorkflowBinding,
+        dispatch_uid="notifications.active_in_error",
     )

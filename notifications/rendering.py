@@ -18,6 +18,8 @@ HEADLINES = {
     Template.DEPLOYMENT_SUCCESS: ":white_check_mark: Deployed {project} {version} to production",
     Template.DEPLOYMENT_FAILED: ":x: Deploy of {project} {version} failed",
     Template.DEACTIVATION_FAILED: ":warning: Workflow {workflow_id} is still active",
+    Template.ACTIVE_IN_ERROR: ":warning: WRK runs {workflow_id} "
+    "though {project} {version} is in Error",
 }
 
 

@@ -6,7 +6,6 @@ inserts, so the number of queries does not grow with the number of collaborators
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.db.models import Value
 from django.urls import reverse
 from django.utils import timezone
 
-from automations.selectors import ops_users
+from automations.selectors import ops_email_recipients, ops_users
 
 from .delivery import deliveries_enqueue
 from .models import Channel, Delivery, Notification, Template
@@ -53,11 +52,6 @@ def _facts(version: AutomationVersion, actor: User | None) -> dict[str, Any]:
         "admin_url": _admin_url(version),
         "status_url": _status_url(version),
     }
-
-
-def ops_email_recipients(user_emails: Iterable[str]) -> list[str]:
-    """The ops team's addresses: active Ops users' emails plus OPS_EMAILS, once each."""
-    return sorted({*(email for email in user_emails if email), *settings.OPS_EMAILS})
 
 
 def _ops_deliveries(
@@ -180,13 +174,13 @@ def notifications_deactivation_failed(
     )
 
 
-def notifications_for_version_transition(
-    *, version: AutomationVersion, name: str, ctx: TransitionContext
-) -> None:
-    if name == "deploy":
-        notifications_deploy_succeeded(version=version, ctx=ctx)
-    elif name == "fail":
-        notifications_deploy_failed(version=version, ctx=ctx)
+def notifications_active_in_error(*, binding: WorkflowBinding) -> None:
+    facts = _facts(binding.automation_version, None)
+    _notify_ops(
+        Template.ACTIVE_IN_ERROR,
+        f"WRK runs {binding.workflow_id}, but {facts['project']} {facts['version']} is in Error",
+        facts,
+    )
 
 
 def notification_mark_read(*, user: User, notification_id: int) -> Notification:

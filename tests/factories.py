@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from automations.models import AutomationVersion, Client, Project
 from automations.selectors import OPS_GROUP
-from automations.services import automation_version_mark_ready, workflow_binding_create
+from automations.services import automation_version_stage, workflow_binding_create
 
 _seq = itertools.count(1)
 
@@ -48,7 +48,7 @@ def make_version(
             version=version, workflow_id=workflow_id or f"wf-{project.slug}-{version.version}"
         )
     if ready and binding:
-        automation_version_mark_ready(version_id=version.pk, actor=None, source="command")
+        automation_version_stage(version_id=version.pk, actor=None, source="command")
     return AutomationVersion.objects.select_related("project", "workflow_binding").get(
         pk=version.pk
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -112,8 +113,11 @@ class WrkClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Injected so that tests can count the waits between retries instead of taking them.
+        self.sleep = sleep
         self.retry = retry or RetryPolicy()
         self.timeout = (connect_timeout, read_timeout)
         self.session = session or requests.Session()
@@ -176,6 +180,7 @@ class WrkClient:
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, WrkError) and exc.transient),
             before_sleep=self._log_retry,
+            sleep=self.sleep,
             reraise=True,
         )
         try:

@@ -4,6 +4,9 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from wrk_client.bounds import deploy_stale_floor, stale_setting_problem
 
 from .email import anymail_settings, mailers_from_url
 from .env import env_bool, env_float, env_int, env_list, env_str
@@ -111,8 +114,27 @@ WRK_ALERT_CONSECUTIVE_FAILURES = env_int("WRK_ALERT_CONSECUTIVE_FAILURES", defau
 # --- Deploy -------------------------------------------------------------------------------
 DEPLOY_REQUIRE_APPROVAL = env_bool("DEPLOY_REQUIRE_APPROVAL", default=False)
 # A deploy still "in progress" after this long was interrupted (its process died);
-# `manage.py reconcile` finishes it. It must exceed the WRK retry bound above.
-DEPLOY_STALE_AFTER_SECONDS = env_int("DEPLOY_STALE_AFTER_SECONDS", default=120, minimum=1)
+# `manage.py reconcile` finishes it. Below the time a deploy's WRK calls can take, reconcile
+# could decide a deploy whose activation is still in flight: such a value is refused.
+DEPLOY_STALE_FLOOR_SECONDS = deploy_stale_floor(
+    attempts=WRK_ACTIVATE_ATTEMPTS,
+    connect_timeout=WRK_CONNECT_TIMEOUT,
+    read_timeout=WRK_READ_TIMEOUT,
+    max_wait=WRK_RETRY_MAX_SECONDS,
+)
+DEPLOY_STALE_AFTER_SECONDS = env_int(
+    "DEPLOY_STALE_AFTER_SECONDS", default=max(180, DEPLOY_STALE_FLOOR_SECONDS), minimum=1
+)
+# Checked here for the environment's values, and again by a system check (automations) for
+# settings modules that change the WRK timeouts after this one.
+if _problem := stale_setting_problem(
+    stale_after=DEPLOY_STALE_AFTER_SECONDS,
+    attempts=WRK_ACTIVATE_ATTEMPTS,
+    connect_timeout=WRK_CONNECT_TIMEOUT,
+    read_timeout=WRK_READ_TIMEOUT,
+    max_wait=WRK_RETRY_MAX_SECONDS,
+):
+    raise ImproperlyConfigured(_problem)
 
 # --- Notifications ------------------------------------------------------------------------
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")

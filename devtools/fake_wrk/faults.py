@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,3 +100,36 @@ def _field(spec: dict[str, Any], key: str, default: Any, *kinds: type) -> Any:
     if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
         raise TypeError(f"{key} must be {' or '.join(kind.__name__ for kind in kinds)}")
     return value
+
+
+class Hold:
+    """Matching WRK calls wait until `release()`: a gate, so that a test can act while a
+    call is in flight instead of guessing with latency. `before` holds the call before WRK
+    changes anything; otherwise WRK applies the change and holds back only its answer."""
+
+    def __init__(
+        self, op: str | None, workflow_id: str | None, *, before: bool, timeout: float
+    ) -> None:
+        if op is not None and op not in WRK_OPS:
+            raise ValueError(f"unknown op {op!r}; one of {', '.join(sorted(WRK_OPS))}")
+        self.op = op
+        self.workflow_id = workflow_id
+        self.before = before
+        self.timeout = timeout
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def matches(self, op: str, workflow_id: str | None) -> bool:
+        return (self.op in (None, op)) and (self.workflow_id in (None, workflow_id))
+
+    def wait(self) -> None:
+        self.arrived.set()
+        # Bounded: a test that forgets to release must fail, not hang.
+        self._released.wait(self.timeout)
+
+    def wait_arrived(self, timeout: float = 10.0) -> None:
+        if not self.arrived.wait(timeout):
+            raise AssertionError(f"no {self.op or 'WRK'} call arrived within {timeout} s")
+
+    def release(self) -> None:
+        self._released.set()

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .faults import Answer, Fault, error_answer, faults_from_json, json_answer
+from .faults import Answer, Fault, Hold, error_answer, faults_from_json, json_answer
 from .runs import Timeline
 
 DEFAULT_RUNS_LIMIT = 100
@@ -70,6 +70,7 @@ class FakeWrk:
         self._workflows: dict[str, Timeline] = {}
         self._calls: list[Call] = []
         self._faults: list[Fault] = []
+        self._holds: list[Hold] = []
         self._connections: set[socket.socket] = set()
         # Bound now, so that `url` is known (port 0 picks a free port) before start().
         self._server = ThreadingHTTPServer((host, port), partial(_Handler, wrk=self))
@@ -159,6 +160,20 @@ class FakeWrk:
             Fault(n, op, workflow_id, status=status, retry_after=retry_after, body=body)
         )
 
+    def hold(
+        self,
+        *,
+        op: str | None = None,
+        workflow_id: str | None = None,
+        before: bool = True,
+        timeout: float = 30.0,
+    ) -> Hold:
+        """Make matching calls wait until the returned gate is released (see `Hold`)."""
+        gate = Hold(op, workflow_id, before=before, timeout=timeout)
+        with self._lock:
+            self._holds.append(gate)
+        return gate
+
     def refuse_next(self, n: int, *, op: str | None = None, workflow_id: str | None = None) -> None:
         self._add_faults(Fault(n, op, workflow_id, refuse=True))
 
@@ -171,7 +186,10 @@ class FakeWrk:
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            holds, self._holds = self._holds, []
             self.latency = self._initial_latency
+        for gate in holds:
+            gate.release()
 
     def _state(self) -> dict[str, Any]:
         with self._lock:
@@ -222,6 +240,18 @@ class FakeWrk:
         latency = self.latency
         if latency > 0:
             time.sleep(latency)
+        with self._lock:
+            gate = next((g for g in self._holds if g.matches(op, workflow_id)), None)
+        if gate is not None and gate.before:
+            gate.wait()
+        answer = self._wrk_answer(op, workflow_id, query, auth)
+        if gate is not None and not gate.before:
+            gate.wait()
+        return answer
+
+    def _wrk_answer(
+        self, op: str, workflow_id: str, query: dict[str, list[str]], auth: str | None
+    ) -> Answer:
         with self._lock:
             fault = next((f for f in self._faults if f.matches(op, workflow_id)), None)
             if fault is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client as HttpClient
@@ -15,11 +16,21 @@ from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
-ACTION = "CHANGE_FORM-action"
+ACTION_PATHS = {
+    "mark_live": "deploy",
+    "approve": "approve",
+    "retry": "restage",
+    "rollback": "restage",
+    "retry_deactivation": "deactivate",
+}
 
 
 def change_url(version: AutomationVersion) -> str:
     return f"/admin/automations/automationversion/{version.pk}/change/"
+
+
+def action_url(version: AutomationVersion, action: str) -> str:
+    return f"/admin/automations/automationversion/{version.pk}/{ACTION_PATHS[action]}/"
 
 
 def logged_in(user) -> HttpClient:
@@ -28,12 +39,9 @@ def logged_in(user) -> HttpClient:
     return client
 
 
-def act(client: HttpClient, version: AutomationVersion, action: str, **extra: str):
-    return client.post(
-        change_url(version),
-        {ACTION: action, "_selected_action": str(version.pk), **extra},
-        follow=True,
-    )
+def act(client: HttpClient, version: AutomationVersion, action: str):
+    """Press the action's button (for the deploy: "Yes, deploy" on its confirmation page)."""
+    return client.post(action_url(version, action), follow=True)
 
 
 def messages_of(response) -> list[str]:
@@ -81,7 +89,7 @@ def test_restage_buttons_follow_the_status(wrk, live_project, ops_user):
     assert buttons(ops, v1) == {"rollback", "retry_deactivation"}
     v3 = make_version(v1.project, "v3")
     wrk.fail_next(100, status=500, op="activate")
-    act(ops, v3, "mark_live", post="yes")
+    act(ops, v3, "mark_live")
     assert buttons(ops, v3) == {"retry"}
 
 
@@ -89,9 +97,7 @@ def test_the_confirmation_page_says_what_goes_live_and_what_is_archived(
     wrk, live_project, ops_user
 ):
     project, v1, v2 = live_project
-    response = logged_in(ops_user).post(
-        change_url(v2), {ACTION: "mark_live", "_selected_action": str(v2.pk)}
-    )
+    response = logged_in(ops_user).get(action_url(v2, "mark_live"))
     page = response.content.decode()
     assert response.status_code == 200
     assert "Deploy to production?" in page
@@ -105,7 +111,7 @@ def test_the_confirmation_page_says_what_goes_live_and_what_is_archived(
 
 def test_confirming_deploys_and_says_so(wrk, live_project, ops_user):
     _, v1, v2 = live_project
-    response = act(logged_in(ops_user), v2, "mark_live", post="yes")
+    response = act(logged_in(ops_user), v2, "mark_live")
     assert response.redirect_chain[-1][0] == change_url(v2)
     assert any("is Live" in m and "v1 was archived" in m for m in messages_of(response))
     assert (status(v2), status(v1)) == ("Live", "Archived")
@@ -116,8 +122,8 @@ def test_confirming_deploys_and_says_so(wrk, live_project, ops_user):
 def test_a_double_submit_deploys_once(wrk, live_project, ops_user):
     _, _, v2 = live_project
     client = logged_in(ops_user)
-    act(client, v2, "mark_live", post="yes")
-    second = act(client, v2, "mark_live", post="yes")
+    act(client, v2, "mark_live")
+    second = act(client, v2, "mark_live")
     assert len(wrk.calls_for("activate")) == 1
     assert any("already Live" in m for m in messages_of(second))
 
@@ -125,7 +131,7 @@ def test_a_double_submit_deploys_once(wrk, live_project, ops_user):
 def test_activation_failure_is_told_in_plain_words(wrk, live_project, ops_user):
     _, v1, v2 = live_project
     wrk.fail_next(100, status=503, op="activate")
-    response = act(logged_in(ops_user), v2, "mark_live", post="yes")
+    response = act(logged_in(ops_user), v2, "mark_live")
     [message] = messages_of(response)
     assert "WRK did not activate" in message
     assert "after 3 attempt(s)" in message
@@ -136,17 +142,51 @@ def test_activation_failure_is_told_in_plain_words(wrk, live_project, ops_user):
 def test_no_binding_is_told_as_build_must_complete(wrk, ops_user):
     version = make_version(make_project())
     WorkflowBinding.objects.filter(automation_version=version).delete()
-    response = act(logged_in(ops_user), version, "mark_live", post="yes")
+    response = act(logged_in(ops_user), version, "mark_live")
     assert any("build must complete first" in m for m in messages_of(response))
 
 
-def test_posting_the_action_without_permission_changes_nothing(wrk, live_project):
-    _, _, v2 = live_project
-    response = act(logged_in(viewer()), v2, "mark_live", post="yes")
-    assert response.status_code == 200
+@pytest.mark.parametrize("action", sorted(ACTION_PATHS))
+def test_posting_an_action_without_permission_is_403_and_writes_nothing(wrk, live_project, action):
+    _, v1, v2 = live_project
+    before = AutomationVersion.objects.get(pk=v2.pk).updated_at
+    audit_rows, log_rows = AuditLog.objects.count(), LogEntry.objects.count()
+    for version in (v1, v2):
+        assert act(logged_in(viewer()), version, action).status_code == 403
     assert status(v2) == "Ready to Launch"
+    assert AutomationVersion.objects.get(pk=v2.pk).updated_at == before
     assert wrk.calls == []
-    assert not AuditLog.objects.filter(resource_id=str(v2.pk), action_type="deploy").exists()
+    assert (AuditLog.objects.count(), LogEntry.objects.count()) == (audit_rows, log_rows)
+
+
+def test_an_unknown_version_is_403_without_the_permission_and_404_with_it(ops_user):
+    url = "/admin/automations/automationversion/987654/deploy/"
+    assert logged_in(viewer()).post(url).status_code == 403
+    assert logged_in(ops_user).post(url).status_code == 404
+
+
+def test_posting_the_old_change_form_action_is_403_and_writes_nothing(wrk, live_project):
+    """Issue 7 A6: staff with the change permission used to get a silent form save."""
+    _, _, v2 = live_project
+    before = AutomationVersion.objects.get(pk=v2.pk).updated_at
+    response = logged_in(viewer()).post(
+        change_url(v2),
+        {"CHANGE_FORM-action": "mark_live", "_selected_action": str(v2.pk), "post": "yes"},
+    )
+    assert response.status_code == 403
+    assert AutomationVersion.objects.get(pk=v2.pk).updated_at == before
+    assert not LogEntry.objects.exists()
+    assert wrk.calls == []
+
+
+def test_the_version_page_has_no_save_button_even_for_a_superuser(wrk, live_project):
+    _, _, v2 = live_project
+    root = make_user(staff=True)
+    root.is_superuser = True
+    root.save()
+    page = logged_in(root).get(change_url(v2)).content.decode()
+    assert 'name="_save"' not in page
+    assert 'id="df-action-mark_live"' in page
 
 
 def test_approval_four_eyes(wrk, live_project, ops_user, settings):
@@ -155,19 +195,19 @@ def test_approval_four_eyes(wrk, live_project, ops_user, settings):
     author, reviewer = logged_in(ops_user), logged_in(make_user(ops=True))
     assert "approve" in buttons(author, v2)
 
-    refused = act(author, v2, "mark_live", post="yes")
+    refused = act(author, v2, "mark_live")
     assert any("needs the approval of a second ops user" in m for m in messages_of(refused))
     assert status(v2) == "Ready to Launch"
 
     act(author, v2, "approve")
-    confirmation = author.post(change_url(v2), {ACTION: "mark_live", "_selected_action": v2.pk})
+    confirmation = author.get(action_url(v2, "mark_live"))
     assert f"Approved by <strong>{ops_user.username}</strong>" in confirmation.content.decode()
-    self_deploy = act(author, v2, "mark_live", post="yes")
+    self_deploy = act(author, v2, "mark_live")
     assert any("approved this version yourself" in m for m in messages_of(self_deploy))
     assert status(v2) == "Ready to Launch"
     assert wrk.calls_for("activate") == []
 
-    act(reviewer, v2, "mark_live", post="yes")
+    act(reviewer, v2, "mark_live")
     assert status(v2) == "Live"
     approval = AuditLog.objects.get(action_type="approve")
     assert approval.actor == ops_user
@@ -189,18 +229,18 @@ def test_retry_from_error_and_rollback_from_archived(wrk, live_project, ops_user
     _, v1, v2 = live_project
     ops = logged_in(ops_user)
     wrk.fail_next(100, status=500, op="activate")
-    act(ops, v2, "mark_live", post="yes")
+    act(ops, v2, "mark_live")
     assert status(v2) == "Error"
     wrk.reset()
 
     act(ops, v2, "retry")
     assert status(v2) == "Ready to Launch"
-    act(ops, v2, "mark_live", post="yes")
+    act(ops, v2, "mark_live")
     assert (status(v2), status(v1)) == ("Live", "Archived")
 
     response = act(ops, v1, "rollback")
     assert any("re-staged for a rollback" in m for m in messages_of(response))
-    act(ops, v1, "mark_live", post="yes")
+    act(ops, v1, "mark_live")
     assert (status(v1), status(v2)) == ("Live", "Archived")
     restages = AuditLog.objects.filter(action_type="restage").order_by("id")
     assert [r.metadata["rollback"] for r in restages] == [False, True]

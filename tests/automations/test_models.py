@@ -10,7 +10,7 @@ from audit.models import ActionType, AuditLog, AuditLogImmutableError
 from audit.services import audit_log_create
 from automations.errors import ErrorCode, ServiceError
 from automations.models import AutomationVersion, Project, TransitionContext, VersionStatus
-from automations.services import automation_version_mark_ready, automation_version_restage
+from automations.services import automation_version_stage
 from tests.factories import make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
@@ -65,25 +65,41 @@ def test_deploy_and_the_other_side_effect_transitions_are_hidden_from_admin_butt
     assert all(t.custom.get("admin") is False for t in transitions.values())
 
 
-def test_mark_ready_needs_a_binding():
+def test_staging_a_draft_needs_a_binding():
     version = make_version(make_project(), binding=False)
     with pytest.raises(ServiceError) as raised:
-        automation_version_mark_ready(version_id=version.pk, actor=None, source="command")
+        automation_version_stage(version_id=version.pk, actor=None, source="command")
     assert raised.value.code == ErrorCode.NO_WORKFLOW_BINDING
 
 
-def test_restage_only_from_error_or_archived():
+@pytest.mark.parametrize("status", ["Ready to Launch", "Live"])
+def test_staging_refuses_ready_and_live_versions(status):
     version = make_version(make_project())
+    AutomationVersion.objects.filter(pk=version.pk).update(status=status)
     with pytest.raises(ServiceError) as raised:
-        automation_version_restage(version_id=version.pk, actor=None, source="command")
+        automation_version_stage(version_id=version.pk, actor=None, source="command")
     assert raised.value.code == ErrorCode.INVALID_TRANSITION
+    assert AutomationVersion.objects.get(pk=version.pk).status == status
 
 
-def test_restage_needs_the_permission():
+@pytest.mark.parametrize("status", ["Error", "Archived"])
+def test_staging_restages_error_and_archived_versions(status):
     version = make_version(make_project())
-    with pytest.raises(ServiceError) as raised:
-        automation_version_restage(version_id=version.pk, actor=make_user(staff=True), source="api")
-    assert raised.value.code == ErrorCode.PERMISSION_DENIED
+    AutomationVersion.objects.filter(pk=version.pk).update(status=status)
+    staged = automation_version_stage(version_id=version.pk, actor=None, source="command")
+    assert staged.status == VersionStatus.READY
+    row = AuditLog.objects.get(action_type="restage", resource_id=str(version.pk))
+    assert row.metadata["rollback"] is (status == "Archived")
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_staging_needs_the_permission_and_checks_it_before_the_lookup(ready):
+    staff = make_user(staff=True)
+    version = make_version(make_project(), ready=ready)
+    for version_id in (version.pk, 987654):
+        with pytest.raises(ServiceError) as raised:
+            automation_version_stage(version_id=version_id, actor=staff, source="api")
+        assert raised.value.code == ErrorCode.PERMISSION_DENIED
 
 
 def test_the_ops_group_holds_the_deploy_permission():
@@ -147,8 +163,7 @@ def test_deleting_a_project_or_a_user_keeps_its_audit_rows():
     assert kept.actor_username.startswith("user")
 
 
-@pytest.mark.parametrize("service", [automation_version_restage, automation_version_mark_ready])
-def test_restage_and_mark_ready_of_an_unknown_version_is_not_found(service):
+def test_staging_an_unknown_version_is_not_found():
     with pytest.raises(ServiceError) as raised:
-        service(version_id=987654, actor=None, source="api")
-    assert (raised.value.code, raised.value.http_status) == (ErrorCode.NOT_FOUND, 404)
+        automation_version_stage(version_id=987654, actor=None, source="api")
+    assert raised.value.code == ErrorCode.NOT_FOUND

@@ -23,9 +23,21 @@ WORKFLOW = f"{BASE}/wrk-api/workflows/wf-1"
 FAST = RetryPolicy(attempts=3, max_seconds=5, wait_initial=0.001, wait_max=0.005)
 
 
+class Sleeps(list):
+    """Stands in for time.sleep: records each wait between retries instead of taking it."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 @pytest.fixture
-def client():
-    return WrkClient(base_url=BASE + "/", token=TOKEN, retry=FAST)
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(sleeps):
+    return WrkClient(base_url=BASE + "/", token=TOKEN, retry=FAST, sleep=sleeps)
 
 
 @pytest.fixture
@@ -142,25 +154,41 @@ def test_it_reports_an_unreachable_wrk_as_transient(client, wrk_mock):
     assert len(wrk_mock.calls) == 3
 
 
-def test_it_honours_retry_after_on_429(client, wrk_mock):
-    wrk_mock.patch(ACTIVATE, status=429, headers={"Retry-After": "0.05"}, json={"error": "slow"})
+def test_it_honours_retry_after_on_429(client, wrk_mock, sleeps):
+    wrk_mock.patch(ACTIVATE, status=429, headers={"Retry-After": "4"}, json={"error": "slow"})
     wrk_mock.patch(ACTIVATE, json=active())
 
-    started = time.monotonic()
     state = client.activate("wf-1")
 
-    assert time.monotonic() - started >= 0.05
+    # It waited what WRK asked for (more than its own backoff of a few milliseconds).
+    assert sleeps == [4.0]
     assert state.attempts == 2
 
 
-def test_it_reads_retry_after_as_an_http_date(client, wrk_mock):
-    # An HTTP date has a one-second resolution: one in the past means "now".
-    wrk_mock.patch(ACTIVATE, status=503, headers={"Retry-After": formatdate(usegmt=True)})
+def test_it_backs_off_exponentially_with_jitter_between_attempts(wrk_mock, sleeps):
+    policy = RetryPolicy(attempts=4, max_seconds=60, wait_initial=1, wait_max=8)
+    client = WrkClient(base_url=BASE, token=TOKEN, retry=policy, sleep=sleeps)
+    for _ in range(3):
+        wrk_mock.patch(ACTIVATE, status=503)
     wrk_mock.patch(ACTIVATE, json=active())
 
-    started = time.monotonic()
+    assert client.activate("wf-1").attempts == 4
+
+    # Full jitter: each wait is drawn from 0 up to initial * 2**n, capped at wait_max.
+    assert len(sleeps) == 3
+    assert all(0 <= wait <= ceiling for wait, ceiling in zip(sleeps, [1, 2, 4], strict=True))
+
+
+def test_it_reads_retry_after_as_an_http_date(wrk_mock, sleeps):
+    policy = RetryPolicy(attempts=3, max_seconds=300, wait_initial=0.001, wait_max=0.005)
+    client = WrkClient(base_url=BASE, token=TOKEN, retry=policy, sleep=sleeps)
+    in_two_minutes = formatdate(time.time() + 120, usegmt=True)
+    wrk_mock.patch(ACTIVATE, status=503, headers={"Retry-After": in_two_minutes})
+    wrk_mock.patch(ACTIVATE, json=active())
+
     assert client.activate("wf-1").attempts == 2
-    assert time.monotonic() - started < 1.5
+    # An HTTP date has a one-second resolution.
+    assert sleeps == [pytest.approx(120, abs=1.5)]
 
 
 def test_it_ignores_an_unreadable_retry_after(client, wrk_mock):
@@ -170,19 +198,20 @@ def test_it_ignores_an_unreadable_retry_after(client, wrk_mock):
     assert client.activate("wf-1").attempts == 2
 
 
-def test_it_gives_up_rather_than_wait_past_its_time_bound(wrk_mock):
+def test_it_gives_up_rather_than_wait_past_its_time_bound(wrk_mock, sleeps):
     client = WrkClient(
         base_url=BASE,
         token=TOKEN,
-        retry=RetryPolicy(attempts=5, max_seconds=0.5, wait_initial=0.001, wait_max=0.005),
+        retry=RetryPolicy(attempts=5, max_seconds=10, wait_initial=0.001, wait_max=0.005),
+        sleep=sleeps,
     )
     wrk_mock.patch(ACTIVATE, status=503, headers={"Retry-After": "30"})
 
-    started = time.monotonic()
     with pytest.raises(WrkTransientError) as caught:
         client.activate("wf-1")
 
-    assert time.monotonic() - started < 0.5
+    # Waiting the 30 s asked for would cross the 10 s bound: it stops instead of sleeping.
+    assert sleeps == []
     assert caught.value.attempts == 1
     assert caught.value.retry_after == 30
 

@@ -1,45 +1,25 @@
-from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError
 
 from automations.reconcile import deployments_reconcile
-from notifications.delivery import deliveries_fail_interrupted
 
 
 class Command(BaseCommand):
     help = (
-        "Finish deploys interrupted after WRK activation, retry failed deactivations of "
-        "previous workflows, and flag notification deliveries a dead worker left half-sent. "
-        "Safe to run at any time (e.g. from cron every few minutes)."
+        "Bring the database in line with WRK: finish deploys interrupted by a dead process "
+        "(once older than DEPLOY_STALE_AFTER_SECONDS), retry failed deactivations of "
+        "previous workflows, and tell ops once about a version in Error whose workflow WRK "
+        "runs. Safe to run at any time, and from several machines at once."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--stale-after",
-            type=int,
-            default=None,
-            metavar="SECONDS",
-            help="Treat in-progress deploys older than this as interrupted "
-            "(default: DEPLOY_STALE_AFTER_SECONDS).",
-        )
-
     def handle(self, *args: Any, **options: Any) -> None:
-        stale = options["stale_after"]
-        report = deployments_reconcile(
-            stale_after=timedelta(seconds=stale) if stale is not None else None
-        )
-        interrupted = deliveries_fail_interrupted()
-        if interrupted:
-            report.lines.append(
-                f"{interrupted} delivery(ies) interrupted while sending marked failed; "
-                "resend them from the admin if they did not arrive."
-            )
+        report = deployments_reconcile()
         for line in report.lines:
             self.stdout.write(line)
         if not report.lines:
             self.stdout.write("Nothing to reconcile.")
-        if report.unreachable or report.deactivation_failed:
+        if report.needs_wrk:
             raise CommandError(
                 f"{len(report.unreachable)} deploy(s) and {len(report.deactivation_failed)} "
                 "deactivation(s) still need WRK; run reconcile again later."

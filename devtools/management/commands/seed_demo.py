@@ -10,7 +10,7 @@ from automations.deploy import automation_version_deploy
 from automations.errors import ServiceError
 from automations.models import AutomationVersion, Client, DeploymentSource, Project, VersionStatus
 from automations.selectors import OPS_GROUP
-from automations.services import automation_version_mark_ready, workflow_binding_create
+from automations.services import automation_version_stage, workflow_binding_create
 
 # (project slug, name, [(version label, has a binding, deploy it)])
 PROJECTS = [
@@ -79,7 +79,7 @@ class Command(BaseCommand):
         source = DeploymentSource.COMMAND
         try:
             if has_binding and version.status == VersionStatus.DRAFT:
-                automation_version_mark_ready(version_id=version.pk, actor=ops, source=source)
+                automation_version_stage(version_id=version.pk, actor=ops, source=source)
             if deploy and not project.versions.filter(status=VersionStatus.LIVE).exists():
                 automation_version_deploy(version_id=version.pk, actor=ops, source=source)
         except ServiceError as exc:
