@@ -3,12 +3,15 @@
 A failure never undoes the deploy: it is logged, and `workflow_deactivation_failed` is sent
 (audit and ops alerts listen), and the binding keeps claiming `active` (what WRK last
 confirmed) until a retry succeeds — from the admin action or from `manage.py reconcile`.
+
+The WRK call (`wrk_deactivate`) and the record (`workflow_binding_record_deactivation`) are
+separate so that a deploy can record its deactivation in the transaction that records the
+deploy itself.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
@@ -29,17 +32,12 @@ class DeactivationResult:
     ok: bool
     attempts: int
     error: str = ""
+    # WRK answered 409: the workflow was inactive already.
+    already: bool = False
 
 
-def workflow_binding_deactivate(
-    *,
-    binding: WorkflowBinding,
-    actor: User | None,
-    origin: str,
-    record_with: Callable[[], object] | None = None,
-) -> DeactivationResult:
-    """Deactivate the workflow on WRK and record the outcome. `record_with` runs in the same
-    transaction as the record (the deploy closes its deployment there)."""
+def wrk_deactivate(*, binding: WorkflowBinding) -> DeactivationResult:
+    """Ask WRK to deactivate the workflow, with its retries. No database access."""
     try:
         state = wrk_client().deactivate(binding.workflow_id)
     except WrkError as exc:
@@ -48,36 +46,49 @@ def workflow_binding_deactivate(
             f"attempt(s): {exc.message}"
         )
         logger.warning("The previous workflow is still active: %s", error)
-        with transaction.atomic(durable=True):
-            workflow_deactivation_failed.send(
-                sender=WorkflowBinding,
-                binding=binding,
-                actor=actor,
-                origin=origin,
-                attempts=exc.attempts,
-                error=error,
-            )
-            if record_with is not None:
-                record_with()
         return DeactivationResult(ok=False, attempts=exc.attempts, error=error)
+    return DeactivationResult(ok=True, attempts=state.attempts, already=state.already)
 
-    with transaction.atomic(durable=True):
-        # A version rolled back to Live meanwhile keeps its workflow active.
-        updated = (
-            WorkflowBinding.objects.filter(pk=binding.pk)
-            .exclude(automation_version__status=VersionStatus.LIVE)
-            .update(status=BindingStatus.INACTIVE, updated_at=timezone.now())
-        )
-        workflow_deactivated.send(
+
+def workflow_binding_record_deactivation(
+    *, binding: WorkflowBinding, result: DeactivationResult, actor: User | None, origin: str
+) -> None:
+    """Record what WRK answered; runs inside the caller's transaction."""
+    if not result.ok:
+        workflow_deactivation_failed.send(
             sender=WorkflowBinding,
             binding=binding,
             actor=actor,
             origin=origin,
-            attempts=state.attempts,
-            already_inactive=state.already,
+            attempts=result.attempts,
+            error=result.error,
         )
-        if record_with is not None:
-            record_with()
+        return
+    # A version rolled back to Live meanwhile keeps its workflow active.
+    updated = (
+        WorkflowBinding.objects.filter(pk=binding.pk)
+        .exclude(automation_version__status=VersionStatus.LIVE)
+        .update(status=BindingStatus.INACTIVE, updated_at=timezone.now())
+    )
     if updated:
         binding.status = BindingStatus.INACTIVE
-    return DeactivationResult(ok=True, attempts=state.attempts)
+    workflow_deactivated.send(
+        sender=WorkflowBinding,
+        binding=binding,
+        actor=actor,
+        origin=origin,
+        attempts=result.attempts,
+        already_inactive=result.already,
+    )
+
+
+def workflow_binding_deactivate(
+    *, binding: WorkflowBinding, actor: User | None, origin: str
+) -> DeactivationResult:
+    """Deactivate the workflow on WRK, then record the outcome in a short transaction."""
+    result = wrk_deactivate(binding=binding)
+    with transaction.atomic(durable=True):
+        workflow_binding_record_deactivation(
+            binding=binding, result=result, actor=actor, origin=origin
+        )
+    return result

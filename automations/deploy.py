@@ -1,19 +1,21 @@
 """Flow 24, "Mark as Live / Deploy to Production" (SPEC §4).
 
-The deploy runs in short database transactions around the WRK calls, never across them:
+The deploy runs in two short database transactions around the WRK calls, never across them:
 
 1. *claim*: lock the version and the project's Live version, check the `deploy_plan`, and
    insert the project's in-progress `Deployment`, whose partial unique constraint turns a
    concurrent deploy into 409;
-2. WRK activation, with retries, outside any transaction;
-3. *record*: claim the right to record (a conditional update of the deployment that only
-   one process can win: this one or `reconcile`), then the version goes Live (or Error)
-   through its django-fsm transition, whose signals archive the previous version, write the
-   audit row and queue the notifications; project and binding follow.
+2. WRK: activate the workflow (with retries); once it is active, deactivate the replaced
+   version's workflow (with retries; its failure never fails the deploy);
+3. *record*, all in one transaction: win the right to record (a conditional update of the
+   deployment that only one process can win: this one or `reconcile`), then the version
+   goes Live through its django-fsm transition, whose signals archive the previous version,
+   write the audit rows and queue the notifications; project, bindings and the
+   deactivation's outcome follow, and the deployment is closed. If activation failed, the
+   version goes to Error instead and the Live version is left untouched.
 
-Then the previous workflow is deactivated and the deployment closed. The project stays
-locked until then, so no other deploy can interleave with the deactivation. A process that
-dies in between leaves an in-progress deployment that `reconcile` finishes.
+The project stays claimed from 1 to 3, so no other deploy can interleave. A process that
+dies in between leaves an in-progress deployment that `reconcile` finishes by asking WRK.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ from django.utils import timezone
 
 from wrk_client import WrkError
 
-from .deactivate import workflow_binding_deactivate
+from .deactivate import (
+    DeactivationResult,
+    workflow_binding_record_deactivation,
+    wrk_deactivate,
+)
 from .errors import ErrorCode, ServiceError
 from .models import (
     AutomationVersion,
@@ -86,7 +92,7 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
         raise ServiceError(ErrorCode.ACTIVATION_FAILED, error) from exc
 
     try:
-        version, previous = deployment_record_success(
+        version, previous, deactivation = deployment_complete(
             deployment=deployment, attempts=state.attempts
         )
     except DeploymentNotInProgressError:
@@ -100,17 +106,16 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
             f"WRK activated workflow {workflow_id} but the deploy could not be "
             f"recorded ({exc}); `manage.py reconcile` will finish it.",
         ) from exc
-
-    outcome, deactivation_error = deployment_finish(
-        deployment=deployment, previous=previous, actor=actor, origin=source
-    )
+    outcome: Literal["none", "ok", "failed"] = "none"
+    if deactivation is not None:
+        outcome = "ok" if deactivation.ok else "failed"
     return DeployResult(
         version=version,
         deployment=deployment,
         previous=previous,
         attempts=state.attempts,
         deactivation=outcome,
-        deactivation_error=deactivation_error,
+        deactivation_error=deactivation.error if deactivation is not None else "",
     )
 
 
@@ -165,22 +170,33 @@ def _reconciled(deployment: Deployment, what_wrk_said: str) -> ServiceError:
 def _claim_record(deployment: Deployment, **changes: object) -> None:
     """Win the right to record this deployment's outcome, or raise: a conditional update,
     so that the deploy's process and reconcile record it once between them."""
-    won = Deployment.objects.filter(
-        pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS, recorded_at__isnull=True
-    ).update(recorded_at=timezone.now(), **changes)
-    if not won:
+    if not Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS).update(
+        finished_at=timezone.now(), **changes
+    ):
         raise DeploymentNotInProgressError(f"Deployment {deployment.pk} was recorded already.")
 
 
-def deployment_record_success(
+def deployment_complete(
     *, deployment: Deployment, attempts: int | None, extra: dict[str, object] | None = None
-) -> tuple[AutomationVersion, AutomationVersion | None]:
-    """WRK confirmed the activation: make it so in the database, all or nothing."""
+) -> tuple[AutomationVersion, AutomationVersion | None, DeactivationResult | None]:
+    """WRK confirmed the activation: deactivate the replaced version's workflow on WRK, then
+    record all of it in one transaction, which also closes the deployment.
+
+    The version and the Live version it replaces are the ones the claim locked and checked
+    (`deployment.automation_version`, `deployment.previous_version`): winning the conditional
+    claim below means nobody else records this deployment, and while the deployment holds
+    the project no other path can change either version's status (a Ready version cannot be
+    staged; only a deploy archives a Live one). Should anything still disagree, the partial
+    unique constraint on Live refuses the transaction.
+    """
+    version = deployment.automation_version
+    previous = deployment.previous_version
+    old_binding = previous.binding_or_none() if previous is not None else None
+    deactivation = wrk_deactivate(binding=old_binding) if old_binding is not None else None
     now = timezone.now()
     with transaction.atomic(durable=True):
         # The deployment first, then the versions: the failure path locks in the same order.
-        _claim_record(deployment, attempts=attempts)
-        version, previous = versions_lock_with_live(version_id=deployment.automation_version_id)
+        _claim_record(deployment, status=DeploymentStatus.SUCCEEDED, attempts=attempts)
         version.deploy(
             ctx=TransitionContext(
                 actor=deployment.actor,
@@ -201,23 +217,25 @@ def deployment_record_success(
             active_in_error_reported_at=None,
             updated_at=now,
         )
+        if old_binding is not None and deactivation is not None:
+            workflow_binding_record_deactivation(
+                binding=old_binding,
+                result=deactivation,
+                actor=deployment.actor,
+                origin=deployment.source,
+            )
+    deployment.status = DeploymentStatus.SUCCEEDED
     deployment.attempts = attempts
     version.project.status = ProjectStatus.LIVE
     version.workflow_binding.status = BindingStatus.ACTIVE
     version.workflow_binding.monitoring_started_at = now
-    return version, previous
+    return version, previous, deactivation
 
 
 def deployment_record_failure(*, deployment: Deployment, attempts: int | None, error: str) -> None:
     """Activation failed: the version goes to Error; the Live version is left untouched."""
     with transaction.atomic(durable=True):
-        _claim_record(
-            deployment,
-            status=DeploymentStatus.FAILED,
-            attempts=attempts,
-            error=error,
-            finished_at=timezone.now(),
-        )
+        _claim_record(deployment, status=DeploymentStatus.FAILED, attempts=attempts, error=error)
         version = version_lock(version_id=deployment.automation_version_id)
         version.fail(
             ctx=TransitionContext(
@@ -229,41 +247,3 @@ def deployment_record_failure(*, deployment: Deployment, attempts: int | None, e
             )
         )
         version.save(update_fields=["status", "updated_at"])
-
-
-def deployment_finish(
-    *,
-    deployment: Deployment,
-    previous: AutomationVersion | None,
-    actor: User | None,
-    origin: str,
-) -> tuple[Literal["none", "ok", "failed"], str]:
-    """Deactivate the replaced version's workflow, then release the project."""
-
-    def close() -> None:
-        deployment_close(deployment=deployment, previous=previous)
-
-    binding = previous.binding_or_none() if previous is not None else None
-    if binding is None:
-        close()
-        return "none", ""
-    result = workflow_binding_deactivate(
-        binding=binding, actor=actor, origin=origin, record_with=close
-    )
-    return ("ok" if result.ok else "failed"), result.error
-
-
-def deployment_close(*, deployment: Deployment, previous: AutomationVersion | None) -> bool:
-    """Release the project: the deploy and the deactivation that follows it are done.
-    Conditional, so closing twice (the process and reconcile) is harmless."""
-    changes: dict[str, object] = {
-        "status": DeploymentStatus.SUCCEEDED,
-        "finished_at": timezone.now(),
-    }
-    if previous is not None:
-        changes["previous_version"] = previous
-    return bool(
-        Deployment.objects.filter(pk=deployment.pk, status=DeploymentStatus.IN_PROGRESS).update(
-            **changes
-        )
-    )

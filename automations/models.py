@@ -317,9 +317,6 @@ class Deployment(models.Model):
     attempts = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
-    # When the outcome of the activation was written (Live or Error). Setting it is the
-    # conditional claim that makes the deploy's own process and reconcile record it once.
-    recorded_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

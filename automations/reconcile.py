@@ -3,10 +3,10 @@ activation. Every step asks WRK first: the database never claims what WRK did no
 
 - A deployment still in progress past DEPLOY_STALE_AFTER_SECONDS was interrupted (the
   settings refuse a value below the time its WRK calls can take, so its process cannot still
-  be waiting on WRK). If its outcome was recorded, the process died during the deactivation:
-  the deployment is closed and the loop below retries the deactivation. Otherwise WRK is
-  asked: an active workflow finishes the deploy (or, should another version of the project
-  have gone Live meanwhile, is deactivated and the deploy failed); an inactive one fails it.
+  be waiting on WRK). WRK is asked: an active workflow finishes the deploy, deactivating
+  the replaced workflow as the deploy would have (or, should another version of the project
+  have gone Live meanwhile, is itself deactivated and the deploy failed); an inactive one
+  fails it.
   Each outcome is recorded through the same conditional claim as the deploy's own process,
   so when both race, one records and the other does nothing.
 - An Archived version whose workflow WRK was never confirmed to stop gets its deactivation
@@ -32,10 +32,8 @@ from .checks import deploy_stale_problem
 from .deactivate import workflow_binding_deactivate
 from .deploy import (
     DeploymentNotInProgressError,
-    deployment_close,
-    deployment_finish,
+    deployment_complete,
     deployment_record_failure,
-    deployment_record_success,
 )
 from .models import Deployment, DeploymentSource, DeploymentStatus, WorkflowBinding
 from .selectors import (
@@ -73,7 +71,11 @@ def deployments_reconcile() -> ReconcileReport:
     report = ReconcileReport()
     cutoff = timezone.now() - timedelta(seconds=settings.DEPLOY_STALE_AFTER_SECONDS)
     stale = Deployment.objects.select_related(
-        "automation_version__workflow_binding", "project", "actor", "previous_version"
+        "automation_version__project__client",
+        "automation_version__workflow_binding",
+        "previous_version__workflow_binding",
+        "project",
+        "actor",
     ).filter(status=DeploymentStatus.IN_PROGRESS, started_at__lt=cutoff)
     for deployment in stale:
         try:
@@ -101,13 +103,6 @@ def deployments_reconcile() -> ReconcileReport:
 def _reconcile_deployment(deployment: Deployment, report: ReconcileReport) -> None:
     version = deployment.automation_version
     label = f"deployment {deployment.pk} ({deployment.project.name} {version.version})"
-    if deployment.recorded_at is not None:
-        # The outcome is in; the process died during the deactivation, which the
-        # pending-deactivation loop retries.
-        if deployment_close(deployment=deployment, previous=None):
-            report.finished.append(deployment.pk)
-            report.lines.append(f"{label}: recorded but never closed; closed.")
-        return
     try:
         state = wrk_client().get_workflow(deployment.workflow_id)
     except WrkError as exc:
@@ -128,17 +123,17 @@ def _reconcile_deployment(deployment: Deployment, report: ReconcileReport) -> No
     if live is not None and live.pk not in (version.pk, deployment.previous_version_id):
         _undo_activation(deployment, live.version, report, label)
         return
-    _, previous = deployment_record_success(
+    if live is None:
+        # Nothing is Live any more (the claim's Live version is gone): nothing to archive.
+        deployment.previous_version = None
+    _, previous, deactivation = deployment_complete(
         deployment=deployment, attempts=None, extra={"recovered_by": RECONCILE}
-    )
-    outcome, _ = deployment_finish(
-        deployment=deployment, previous=previous, actor=None, origin=RECONCILE
     )
     report.finished.append(deployment.pk)
     report.lines.append(f"{label}: WRK reports {deployment.workflow_id} active; now Live.")
-    if previous is not None and outcome != "none":
+    if previous is not None and deactivation is not None:
         replaced = previous.workflow_binding.workflow_id
-        if outcome == "ok":
+        if deactivation.ok:
             report.deactivated.append(replaced)
         else:
             report.deactivation_failed.append(replaced)

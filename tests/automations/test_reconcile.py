@@ -22,7 +22,7 @@ from automations.checks import check_deploy_stale_after
 from automations.deploy import (
     DeploymentNotInProgressError,
     automation_version_deploy,
-    deployment_record_success,
+    deployment_complete,
 )
 from automations.errors import ErrorCode, ServiceError
 from automations.models import (
@@ -315,11 +315,12 @@ def test_recording_races_between_the_process_and_reconcile_record_once(wrk):
     project = make_project()
     v1, v2 = make_version(project, "v1"), make_version(project, "v2")
     automation_version_deploy(version_id=v1.pk, actor=ops, source="api")
+    # What the deploy's claim leaves: the versions as it locked and read them.
     deployment = Deployment.objects.create(
         project=project,
-        automation_version=v2,
+        automation_version=AutomationVersion.objects.get(pk=v2.pk),
         workflow_id=v2.workflow_binding.workflow_id,
-        previous_version=v1,
+        previous_version=AutomationVersion.objects.get(pk=v1.pk),
         actor=ops,
         source="api",
     )
@@ -330,7 +331,7 @@ def test_recording_races_between_the_process_and_reconcile_record_once(wrk):
     def process() -> None:
         try:
             barrier.wait()
-            deployment_record_success(deployment=deployment, attempts=1)
+            deployment_complete(deployment=deployment, attempts=1)
             outcomes.append("recorded")
         except DeploymentNotInProgressError:
             outcomes.append("lost")
