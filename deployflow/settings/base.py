@@ -33,6 +33,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it measures a request under /v1/ before anything else reads it.
+    "api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,6 +115,14 @@ DEPLOY_REQUIRE_APPROVAL = env_bool("DEPLOY_REQUIRE_APPROVAL", default=False)
 # A deploy still "in progress" after this long was interrupted (its process died);
 # `manage.py reconcile` finishes it. It must exceed the WRK retry bound above.
 DEPLOY_STALE_AFTER_SECONDS = env_int("DEPLOY_STALE_AFTER_SECONDS", default=120, minimum=1)
+
+# --- API ----------------------------------------------------------------------------------
+# Requests under /v1/ over these get 413 / 431 in JSON. A webhook batch of 1,000 run events
+# takes about 200 KB, or about 1 KiB per event when each carries a long error text.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
+# The total of all request headers, cookies included. The web server's own limits must be
+# higher, or it answers first, in HTML.
+API_MAX_HEADER_BYTES = env_int("API_MAX_HEADER_BYTES", default=8 * 1024, minimum=1)
 
 # --- Notifications ------------------------------------------------------------------------
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
