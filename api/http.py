@@ -1,8 +1,9 @@
-"""JSON plumbing of the API: the error body of SPEC §5 and authentication."""
+"""JSON plumbing of the API: the error body of SPEC §5, body parsing and authentication."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -12,9 +13,24 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from .converters import MAX_ID
 from .services import api_token_authenticate
 
 View = Callable[..., HttpResponse]
+
+ECHO_MAX_CHARS = 100
+# Deep enough for any body the API takes (the run-event webhook nests 3 levels), shallow
+# enough that parsing, and any code walking the result, stays far from the recursion limit.
+MAX_JSON_DEPTH = 64
+# A JSON string token. An unterminated one ends at the end of the body, and the loop is
+# possessive, so no body makes this backtrack: the scan stays linear in the body's size.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*+"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def echo(text: str) -> str:
+    """Client input quoted back in a message, cut so that no value can bloat an answer."""
+    return text if len(text) <= ECHO_MAX_CHARS else text[: ECHO_MAX_CHARS - 1] + "…"
 
 
 def error_response(status: int, code: str, message: str, **headers: str) -> JsonResponse:
@@ -31,13 +47,44 @@ class BadRequest(Exception):
         self.code = code
 
 
+def _nests_deeper_than(text: str, limit: int) -> bool:
+    depth = 0
+    for bracket in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        if depth > limit:
+            return True
+    return False
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_json_object(request: HttpRequest) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise BadRequest("Send a JSON body with 'Content-Type: application/json'.")
     try:
-        data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}.", "malformed_json") from None
+        # RFC 8259: JSON between systems is UTF-8; json.loads would also guess UTF-16/32.
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"The body is not UTF-8 ({echo(str(exc))}); send JSON encoded as UTF-8.",
+            "malformed_json",
+        ) from None
+    # Checked before parsing, as json.loads recurses once per level and a 40 KB body of
+    # brackets would exhaust the stack.
+    if _nests_deeper_than(text, MAX_JSON_DEPTH):
+        raise BadRequest(
+            f"The body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep; "
+            "the API refuses such bodies before parsing them.",
+            "malformed_json",
+        )
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise BadRequest(
+            f"The body is not valid JSON: {echo(str(exc))}.", "malformed_json"
+        ) from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.")
     return data
@@ -100,3 +147,14 @@ def api_view(methods: set[str]) -> Callable[[View], View]:
         return wrapper
 
     return decorator
+
+
+@csrf_exempt
+def unknown_endpoint(request: HttpRequest) -> HttpResponse:
+    """Any /v1/ path no route matches: an unknown endpoint, or an id that is not one."""
+    return error_response(
+        404,
+        "not_found",
+        f"No endpoint at {echo(request.path)}. Ids are whole numbers from 1 to "
+        f"{MAX_ID}; the API's paths are listed at /v1/openapi.json.",
+    )

@@ -4,11 +4,21 @@ from typing import Any
 
 from automations.models import BindingStatus, ProjectStatus, VersionStatus
 
+from .converters import MAX_ID
+
 
 def _error(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _edge_errors() -> dict[str, Any]:
+    """What any path under /v1/ may answer, whichever operation it names."""
+    return {
+        "431": _error("header_too_large: the request's headers exceed API_MAX_HEADER_BYTES."),
+        "default": _error("Any other error (e.g. 405 method_not_allowed), in the same shape."),
     }
 
 
@@ -23,7 +33,7 @@ VERSION_ID = {
     "name": "version_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
 
 
@@ -47,7 +57,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "200": _version_response("The version."),
                         "401": _error("No or invalid credentials."),
                         "403": _error("Not allowed to view versions."),
-                        "404": _error("No such version."),
+                        "404": _error("No such version, or not an id."),
+                        "500": _error("internal_error: an unexpected error, logged for ops."),
+                        **_edge_errors(),
                     },
                 }
             },
@@ -70,18 +82,23 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                             "The version after the change.", "AutomationVersionDeployed"
                         ),
                         "400": _error(
-                            "Invalid body, invalid_transition, no_workflow_binding, "
-                            "workflow_binding_error or approval_required."
+                            "Invalid body (bad_request, invalid_status; malformed_json: not "
+                            "UTF-8, not JSON, or nested over 64 levels), invalid_transition, "
+                            "no_workflow_binding, workflow_binding_error or approval_required."
                         ),
                         "401": _error("No or invalid credentials."),
                         "403": _error("Not allowed (deploy needs the Ops group's permission)."),
-                        "404": _error("No such version."),
+                        "404": _error("No such version, or not an id."),
                         "409": _error("deploy_in_progress: another deploy of the project runs."),
+                        "411": _error("length_required: a chunked body, which WSGI cannot read."),
+                        "413": _error("payload_too_large: the body exceeds API_MAX_BODY_BYTES."),
                         "500": _error(
                             "deploy_incomplete: WRK activated but recording failed; "
-                            "`reconcile` finishes it."
+                            "`reconcile` finishes it. internal_error: an unexpected error, "
+                            "logged for ops."
                         ),
                         "502": _error("activation_failed: WRK did not activate after retries."),
+                        **_edge_errors(),
                     },
                 }
             },
@@ -90,7 +107,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "operationId": "getOpenApi",
                     "summary": "This document.",
                     "security": [],
-                    "responses": {"200": {"description": "The OpenAPI document."}},
+                    "responses": {
+                        "200": {"description": "The OpenAPI document."},
+                        **_edge_errors(),
+                    },
                 }
             },
         },

@@ -13,7 +13,7 @@ from automations.selectors import version_get
 from automations.services import automation_version_stage
 
 from .errors import service_error_response
-from .http import BadRequest, api_view, error_response, parse_json_object
+from .http import BadRequest, api_view, echo, error_response, parse_json_object
 from .openapi import openapi_document
 
 REQUESTABLE = (VersionStatus.LIVE.value, VersionStatus.READY.value)
@@ -48,7 +48,7 @@ def _deploy_to_dict(result: DeployResult) -> dict[str, Any]:
 def _requested_status(data: dict[str, Any]) -> str:
     unknown = sorted(set(data) - {"status"})
     if unknown:
-        raise BadRequest(f"Unknown field(s): {', '.join(unknown)}. Only 'status' can be set.")
+        raise BadRequest(f"Unknown field(s): {echo(', '.join(unknown))}. Only 'status' can be set.")
     if "status" not in data:
         raise BadRequest('Missing field \'status\', e.g. {"status": "Live"}.')
     status = data["status"]
@@ -56,7 +56,8 @@ def _requested_status(data: dict[str, Any]) -> str:
         raise BadRequest(f"'status' must be a string, not {type(status).__name__}.")
     if status not in VersionStatus.values:
         raise BadRequest(
-            f"Unknown status {status!r}; statuses are: {', '.join(VersionStatus.values)}.",
+            f"Unknown status {echo(repr(status))}; statuses are: "
+            f"{', '.join(VersionStatus.values)}.",
             "invalid_status",
         )
     if status not in REQUESTABLE:

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it measures a request under /v1/ before anything else reads it.
+    "api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +139,14 @@ if _problem := stale_setting_problem(
     max_wait=WRK_RETRY_MAX_SECONDS,
 ):
     raise ImproperlyConfigured(_problem)
+
+# --- API ----------------------------------------------------------------------------------
+# Requests under /v1/ over these get 413 / 431 in JSON. A webhook batch of 1,000 run events
+# takes about 200 KB, or about 1 KiB per event when each carries a long error text.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
+# The total of all request headers, cookies included. The web server's own limits must be
+# higher, or it answers first, in HTML.
+API_MAX_HEADER_BYTES = env_int("API_MAX_HEADER_BYTES", default=8 * 1024, minimum=1)
 
 # --- Notifications ------------------------------------------------------------------------
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")

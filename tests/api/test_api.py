@@ -228,9 +228,23 @@ def test_the_openapi_document_describes_the_api(client):
     doc = response.json()
     assert doc["openapi"].startswith("3.")
     patch_op = doc["paths"]["/v1/automation-versions/{version_id}/status"]["patch"]
-    assert set(patch_op["responses"]) == {"200", "400", "401", "403", "404", "409", "500", "502"}
+    assert set(patch_op["responses"]) == {
+        *("200", "400", "401", "403", "404", "409", "411", "413", "431", "500", "502"),
+        "default",
+    }
     get_op = doc["paths"]["/v1/automation-versions/{version_id}"]["get"]
-    assert set(get_op["responses"]) == {"200", "401", "403", "404"}
+    assert set(get_op["responses"]) == {"200", "401", "403", "404", "431", "500", "default"}
+    errors = [
+        response
+        for path in doc["paths"].values()
+        for operation in path.values()
+        for status, response in operation["responses"].items()
+        if status != "200"
+    ]
+    assert all(
+        e["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        for e in errors
+    )
     schemas = doc["components"]["schemas"]
     assert schemas["AutomationVersion"]["properties"]["status"]["enum"] == [
         "Draft",
