@@ -138,6 +138,8 @@ class ProjectAdmin(admin.ModelAdmin[Project]):
 
 class WorkflowBindingInline(admin.StackedInline[WorkflowBinding, AutomationVersion]):
     model = WorkflowBinding
+    # Bookkeeping such as when reconcile reported a hand activation stays out of sight.
+    fields = ["workflow_id", "status", "monitoring_started_at"]
     readonly_fields = ["status", "monitoring_started_at"]
     extra = 0
     can_delete = False

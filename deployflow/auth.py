@@ -15,11 +15,13 @@ class OneQueryModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
+            fields = ("content_type__app_label", "codename")
             if user_obj.is_superuser:
-                permissions = Permission.objects.all()
+                rows = Permission.objects.values_list(*fields).order_by()
             else:
-                own = Permission.objects.filter(user=user_obj)
-                permissions = own.union(Permission.objects.filter(group__user=user_obj))
-            rows = permissions.values_list("content_type__app_label", "codename").order_by()
+                # No ORDER BY in the parts: SQLite (the demo) refuses it inside a UNION.
+                own = Permission.objects.filter(user=user_obj).values_list(*fields).order_by()
+                groups = Permission.objects.filter(group__user=user_obj).values_list(*fields)
+                rows = own.union(groups.order_by()).order_by()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
