@@ -74,6 +74,18 @@ class DeployThread(threading.Thread):
         return self.error
 
 
+def interrupted_claim(version: AutomationVersion, actor, **fields) -> Deployment:
+    """What a deploy whose process died right after its claim leaves behind."""
+    return Deployment.objects.create(
+        project=version.project,
+        automation_version=version,
+        workflow_id=version.workflow_binding.workflow_id,
+        actor=actor,
+        source="api",
+        **fields,
+    )
+
+
 @pytest.fixture
 def slow_wrk_ok(settings) -> int:
     """A held WRK call must not run into the client's read timeout; the stale threshold
@@ -229,14 +241,7 @@ def test_reconcile_deactivates_an_activation_when_another_version_went_live_mean
     automation_version_deploy(version_id=v1.pk, actor=ops, source="api")
     # A deploy of v3 claimed the project while v1 was Live, activated v3 on WRK and died;
     # v2 is Live now (the lock is bypassed here to make the case).
-    interrupted = Deployment.objects.create(
-        project=project,
-        automation_version=v3,
-        workflow_id=v3.workflow_binding.workflow_id,
-        previous_version=v1,
-        actor=ops,
-        source="api",
-    )
+    interrupted = interrupted_claim(v3, ops, previous_version=v1)
     Deployment.objects.filter(pk=interrupted.pk).update(status=DeploymentStatus.FAILED)
     automation_version_deploy(version_id=v2.pk, actor=ops, source="api")
     Deployment.objects.filter(pk=interrupted.pk).update(status=DeploymentStatus.IN_PROGRESS)
@@ -255,13 +260,7 @@ def test_reconcile_deactivates_an_activation_when_another_version_went_live_mean
 def test_reconcile_marks_error_only_after_wrk_says_inactive(wrk):
     ops = make_user(ops=True)
     version = make_version(make_project())
-    deployment = Deployment.objects.create(
-        project=version.project,
-        automation_version=version,
-        workflow_id=version.workflow_binding.workflow_id,
-        actor=ops,
-        source="api",
-    )
+    deployment = interrupted_claim(version, ops)
     with stale_deploys():
         report = deployments_reconcile()
     assert report.failed == [deployment.pk]
@@ -275,13 +274,7 @@ def test_reconcile_marks_error_only_after_wrk_says_inactive(wrk):
 def test_reconcile_leaves_the_deploy_when_wrk_is_unreachable(wrk):
     ops = make_user(ops=True)
     version = make_version(make_project())
-    deployment = Deployment.objects.create(
-        project=version.project,
-        automation_version=version,
-        workflow_id=version.workflow_binding.workflow_id,
-        actor=ops,
-        source="api",
-    )
+    deployment = interrupted_claim(version, ops)
     wrk.fail_next(100, status=503)
     with stale_deploys():
         report = deployments_reconcile()
@@ -316,13 +309,10 @@ def test_recording_races_between_the_process_and_reconcile_record_once(wrk):
     v1, v2 = make_version(project, "v1"), make_version(project, "v2")
     automation_version_deploy(version_id=v1.pk, actor=ops, source="api")
     # What the deploy's claim leaves: the versions as it locked and read them.
-    deployment = Deployment.objects.create(
-        project=project,
-        automation_version=AutomationVersion.objects.get(pk=v2.pk),
-        workflow_id=v2.workflow_binding.workflow_id,
+    deployment = interrupted_claim(
+        AutomationVersion.objects.get(pk=v2.pk),
+        ops,
         previous_version=AutomationVersion.objects.get(pk=v1.pk),
-        actor=ops,
-        source="api",
     )
     wrk.add_workflow(v2.workflow_binding.workflow_id, active=True)
     barrier = threading.Barrier(2)
