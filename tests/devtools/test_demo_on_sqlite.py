@@ -21,7 +21,7 @@ def test_the_demo_migrates_seeds_and_deploys_on_sqlite(tmp_path, wrk, settings):
     }
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env=env,
