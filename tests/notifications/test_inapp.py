@@ -44,7 +44,9 @@ def test_the_list_shows_only_my_notifications_with_links(client_user_with_news):
     assert response.status_code == 200
     page = response.content.decode()
     assert f"{project.name}" in page
-    assert f"/status/{project.slug}/" in page
+    # The link opens the notification (marking it read), then goes to its page.
+    notification = user.notifications.get()
+    assert f'href="/notifications/{notification.pk}/open/"' in page
     assert "Not for you" not in page
     assert 'class="count">1<' in page
 
@@ -98,7 +100,7 @@ def test_the_admin_header_has_the_bell(wrk):
     Notification.objects.create(recipient=ops, kind="x", title="Hello")
     Notification.objects.create(recipient=ops, kind="x", title="Again")
     page = logged_in(ops).get("/admin/").content.decode()
-    assert 'href="/notifications/"' in page
+    assert 'href="/notifications/?next=/admin/"' in page
     assert "<strong>2</strong>" in page
 
 
