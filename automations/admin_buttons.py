@@ -136,7 +136,7 @@ def next_step(version: AutomationVersion, user: User, plan: DeployPlan) -> str:
     if status == VersionStatus.DRAFT:
         if binding is None:
             return (
-                "Waiting for the build: it has not registered a workflow yet "
+                "Waiting for its build: the build has not registered a workflow yet "
                 "(POST /v1/automation-versions). Then mark it Ready to Launch."
             )
         return f"The build registered workflow {binding.workflow_id}: mark it Ready to Launch."

@@ -166,6 +166,12 @@ class ProjectAdmin(admin.ModelAdmin[Project]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         return projects_with_overview(super().get_queryset(request))
 
+    def get_inlines(
+        self, request: HttpRequest, obj: Project | None
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
+        # A new project has no versions or deploys yet: its add form is the project alone.
+        return list(self.inlines) if obj is not None else []
+
     @admin.display(description="status", ordering="status")
     def badge(self, project: Project) -> SafeString:
         return status_badge(project.status)

@@ -143,3 +143,49 @@ def test_staff_without_the_resend_permission_cannot_resend(wrk):
     )
     failed.refresh_from_db()
     assert failed.status == "failed"
+
+
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client_user_with_news):
+    user, project = client_user_with_news
+    notification = user.notifications.get()
+    response = logged_in(user).get(f"/notifications/{notification.pk}/open/")
+    assert response.status_code == 302
+    assert response["Location"] == notification.link
+    assert notification.link.endswith(f"/status/{project.slug}/")
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+
+
+def test_opening_another_users_notification_is_not_found(client_user_with_news):
+    user, _ = client_user_with_news
+    theirs = user.notifications.get()
+    assert logged_in(make_user()).get(f"/notifications/{theirs.pk}/open/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_a_link_elsewhere_is_not_followed(db):
+    user = make_user()
+    odd = Notification.objects.create(
+        recipient=user, kind="x", title="Odd", link="https://evil.example/"
+    )
+    response = logged_in(user).get(f"/notifications/{odd.pk}/open/")
+    assert response["Location"] == "/notifications/"
+
+
+def test_staff_read_their_notifications_inside_the_admin_with_a_way_back(db):
+    ops = make_user(ops=True)
+    Notification.objects.create(recipient=ops, kind="x", title="Deploy of P v2 failed", link="/x")
+    came_from = "/admin/automations/automationversion/"
+    response = logged_in(ops).get("/notifications/", {"next": came_from})
+    page = response.content.decode()
+    assert "admin/base_site.html" in [t.name for t in response.templates]
+    assert 'id="site-name"' in page  # the admin's header
+    assert f'<a href="{came_from}" id="df-back">' in page
+    assert "Deploy of P v2 failed" in page
+    # Somewhere else is not a way back.
+    elsewhere = logged_in(ops).get("/notifications/", {"next": "https://evil.example/"})
+    assert b'<a href="/admin/" id="df-back">' in elsewhere.content
+    # Client users keep the client look.
+    client_page = logged_in(make_user()).get("/notifications/")
+    assert "admin/base_site.html" not in [t.name for t in client_page.templates]
