@@ -92,8 +92,8 @@ class DeploymentHistoryInline(ReadOnlyAdminMixin, admin.TabularInline[Deployment
             return ""
         url = reverse("admin:automations_automationversion_redeploy", args=[version.pk])
         return format_html(
-            '<a class="button df-rollback" href="{}" id="df-rollback-{}">Roll back to this '
-            "version</a>",
+            '<a class="button df-rollback" role="button" href="{}" id="df-rollback-{}">Roll '
+            "back to this version</a>",
             url,
             deployment.pk,
         )

@@ -15,11 +15,12 @@ class OneQueryModelBackend(ModelBackend):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):
-            if user_obj.is_superuser:
-                permissions = Permission.objects.all()
-            else:
-                own = Permission.objects.filter(user=user_obj)
-                permissions = own.union(Permission.objects.filter(group__user=user_obj))
-            rows = permissions.values_list("content_type__app_label", "codename").order_by()
+            # Unordered, each part: SQLite (the demo's database) refuses an ORDER BY, such
+            # as Permission's default ordering, inside a compound statement.
+            permissions = Permission.objects.order_by()
+            rows = permissions.values_list("content_type__app_label", "codename")
+            if not user_obj.is_superuser:
+                own = rows.filter(user=user_obj)
+                rows = own.union(rows.filter(group__user=user_obj)).order_by()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache

@@ -59,7 +59,13 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
     except Notification.DoesNotExist:
         raise Http404("No such notification.") from None
     link = notification.link
-    return HttpResponseRedirect(link if _safe(request, link) else reverse("notifications:list"))
+    if not _safe(request, link):
+        return HttpResponseRedirect(reverse("notifications:list"))
+    parts = urlsplit(link)
+    if parts.netloc == urlsplit(settings.SITE_URL).netloc:
+        # Links are absolute for email; in the app, stay on the host the user is on.
+        link = parts._replace(scheme="", netloc="").geturl()
+    return HttpResponseRedirect(link)
 
 
 @require_POST
