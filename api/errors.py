@@ -18,6 +18,17 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.DEPLOY_RECONCILED: 409,
     ErrorCode.ACTIVATION_FAILED: 502,
     ErrorCode.DEPLOY_INCOMPLETE: 500,
+    ErrorCode.SELF_APPROVAL: 400,
+    # The body is well-formed but names a project that does not exist.
+    ErrorCode.UNKNOWN_PROJECT: 400,
+    # The registration conflicts with what is registered already.
+    ErrorCode.VERSION_EXISTS: 409,
+    ErrorCode.WORKFLOW_IN_USE: 409,
+    # Adopting: the request is right, but WRK's state (the workflow inactive) contradicts
+    # it; it may succeed once the workflow is activated by hand.
+    ErrorCode.NOT_ACTIVE_ON_WRK: 409,
+    # WRK could not be asked: an upstream failure, like activation_failed.
+    ErrorCode.WRK_UNAVAILABLE: 502,
 }
 
 

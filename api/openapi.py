@@ -1,10 +1,10 @@
-"""The OpenAPI 3.1 document of the API, written by hand to match views.py."""
+"""The OpenAPI 3.1 document of the API, written by hand to match views.py and lists.py
+(schemas in openapi_schemas.py)."""
 
 from typing import Any
 
-from automations.models import BindingStatus, ProjectStatus, VersionStatus
-
 from .converters import MAX_ID
+from .openapi_schemas import LIST_PARAMETERS, SCHEMAS
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -22,9 +22,24 @@ def _edge_errors() -> dict[str, Any]:
     }
 
 
-def _version_response(description: str, schema: str = "AutomationVersion") -> dict[str, Any]:
+def _body_errors() -> dict[str, Any]:
+    """What any operation that reads a body may answer about it."""
+    return {
+        "411": _error("length_required: a chunked body, which WSGI cannot read."),
+        "413": _error("payload_too_large: the body exceeds API_MAX_BODY_BYTES."),
+    }
+
+
+def _ok(description: str, schema: str) -> dict[str, Any]:
     return {
         "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
     }
 
@@ -35,6 +50,172 @@ VERSION_ID = {
     "required": True,
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
 }
+AUTH_ERRORS = {
+    "401": _error("No or invalid credentials."),
+    "500": _error("internal_error: an unexpected error, logged for ops."),
+}
+MALFORMED = (
+    "bad_request (a wrong or missing field), malformed_json (not UTF-8, not JSON, or nested "
+    "over 64 levels)"
+)
+
+
+def _list(operation_id: str, summary: str, page: str, params: list[str]) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [LIST_PARAMETERS[name] for name in [*params, "cursor", "limit"]],
+            "responses": {
+                "200": _ok("One page, newest first.", page),
+                "400": _error(
+                    "bad_request (an unknown parameter, or one that is not a number), "
+                    "invalid_status, invalid_cursor."
+                ),
+                "403": _error("Not allowed to view these."),
+                **AUTH_ERRORS,
+                **_edge_errors(),
+            },
+        }
+    }
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/v1/automation-versions": {
+            **_list(
+                "listAutomationVersions",
+                "Automation versions, newest first, by project and status.",
+                "AutomationVersionPage",
+                ["project", "status"],
+            ),
+            "post": {
+                "operationId": "registerAutomationVersion",
+                "summary": "A finished build registers its version and workflow (idempotent).",
+                "requestBody": _body("Registration"),
+                "responses": {
+                    "200": _ok(
+                        "The same registration again: the version as it is.", "AutomationVersion"
+                    ),
+                    "201": _ok(
+                        "Registered: a Draft version, binding pending.", "AutomationVersion"
+                    ),
+                    "400": _error(f"{MALFORMED}, unknown_project."),
+                    "403": _error("Not allowed to register versions."),
+                    "409": _error(
+                        "version_exists: the project has this version with another workflow; "
+                        "workflow_in_use: the workflow serves another version."
+                    ),
+                    **_body_errors(),
+                    **AUTH_ERRORS,
+                    **_edge_errors(),
+                },
+            },
+        },
+        "/v1/automation-versions/{version_id}": {
+            "get": {
+                "operationId": "getAutomationVersion",
+                "summary": "An automation version, its project and its workflow binding.",
+                "parameters": [VERSION_ID],
+                "responses": {
+                    "200": _ok("The version.", "AutomationVersion"),
+                    "403": _error("Not allowed to view versions."),
+                    "404": _error("No such version, or not an id."),
+                    **AUTH_ERRORS,
+                    **_edge_errors(),
+                },
+            }
+        },
+        "/v1/automation-versions/{version_id}/status": {
+            "patch": {
+                "operationId": "setAutomationVersionStatus",
+                "summary": "Deploy a version ('Live'), adopt a manual activation in WRK "
+                "('Live' with adopt), or mark ready / restage it ('Ready to Launch').",
+                "parameters": [VERSION_ID],
+                "requestBody": _body("StatusChange"),
+                "responses": {
+                    "200": _ok("The version after the change.", "AutomationVersionDeployed"),
+                    "400": _error(
+                        f"{MALFORMED}, invalid_status, invalid_transition, "
+                        "no_workflow_binding, workflow_binding_error or approval_required."
+                    ),
+                    "403": _error("Not allowed (deploy needs the Ops group's permission)."),
+                    "404": _error("No such version, or not an id."),
+                    "409": _error(
+                        "deploy_in_progress: another deploy of the project runs; "
+                        "deploy_reconciled: reconcile settled this deploy first; "
+                        "not_active_on_wrk: adopt, but WRK reports the workflow inactive."
+                    ),
+                    **_body_errors(),
+                    "500": _error(
+                        "deploy_incomplete: WRK activated but recording failed; "
+                        "`reconcile` finishes it. internal_error: an unexpected error, "
+                        "logged for ops."
+                    ),
+                    "502": _error(
+                        "activation_failed: WRK did not activate after retries; "
+                        "wrk_unavailable: WRK could not be asked (adopt)."
+                    ),
+                    "401": AUTH_ERRORS["401"],
+                    **_edge_errors(),
+                },
+            }
+        },
+        "/v1/automation-versions/{version_id}/approval": {
+            method: {
+                "operationId": operation_id,
+                "summary": summary,
+                "parameters": [VERSION_ID],
+                "responses": {
+                    "200": _ok("The version, with its approval.", "AutomationVersion"),
+                    **({"400": _error(errors_400)} if errors_400 else {}),
+                    "403": _error("Not allowed to approve deploys."),
+                    "404": _error("No such version, or not an id."),
+                    **({"409": _error(errors_409)} if errors_409 else {}),
+                    **AUTH_ERRORS,
+                    **_edge_errors(),
+                },
+            }
+            for method, operation_id, summary, errors_400, errors_409 in (
+                (
+                    "post",
+                    "approveAutomationVersion",
+                    "Approve a Ready to Launch version (not its author; its approver may not "
+                    "deploy it). Approving an approved version changes nothing.",
+                    "invalid_transition (not Ready to Launch), self_approval (its author).",
+                    "",
+                ),
+                (
+                    "delete",
+                    "revokeAutomationVersionApproval",
+                    "Revoke the version's approval (any user who may approve); a version "
+                    "without one is left as it is.",
+                    "",
+                    "deploy_in_progress: a deploy with this approval runs.",
+                ),
+            )
+        },
+        "/v1/projects": _list(
+            "listProjects",
+            "Projects, newest first, with what is Live and what waits.",
+            "ProjectPage",
+            [],
+        ),
+        "/v1/deployments": _list(
+            "listDeployments",
+            "Deploy attempts, newest first; each names its automation_version.",
+            "DeploymentPage",
+            ["project"],
+        ),
+        "/v1/openapi.json": {
+            "get": {
+                "operationId": "getOpenApi",
+                "summary": "This document.",
+                "security": [],
+                "responses": {"200": {"description": "The OpenAPI document."}, **_edge_errors()},
+            }
+        },
+    }
 
 
 def openapi_document(server_url: str) -> dict[str, Any]:
@@ -47,161 +228,12 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": server_url.rstrip("/")}],
         "security": [{"bearer": []}, {"session": []}],
-        "paths": {
-            "/v1/automation-versions/{version_id}": {
-                "get": {
-                    "operationId": "getAutomationVersion",
-                    "summary": "An automation version, its project and its workflow binding.",
-                    "parameters": [VERSION_ID],
-                    "responses": {
-                        "200": _version_response("The version."),
-                        "401": _error("No or invalid credentials."),
-                        "403": _error("Not allowed to view versions."),
-                        "404": _error("No such version, or not an id."),
-                        "500": _error("internal_error: an unexpected error, logged for ops."),
-                        **_edge_errors(),
-                    },
-                }
-            },
-            "/v1/automation-versions/{version_id}/status": {
-                "patch": {
-                    "operationId": "setAutomationVersionStatus",
-                    "summary": "Deploy a version ('Live'), or mark ready / restage it "
-                    "('Ready to Launch').",
-                    "parameters": [VERSION_ID],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/StatusChange"}
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _version_response(
-                            "The version after the change.", "AutomationVersionDeployed"
-                        ),
-                        "400": _error(
-                            "Invalid body (bad_request, invalid_status; malformed_json: not "
-                            "UTF-8, not JSON, or nested over 64 levels), invalid_transition, "
-                            "no_workflow_binding, workflow_binding_error or approval_required."
-                        ),
-                        "401": _error("No or invalid credentials."),
-                        "403": _error("Not allowed (deploy needs the Ops group's permission)."),
-                        "404": _error("No such version, or not an id."),
-                        "409": _error("deploy_in_progress: another deploy of the project runs."),
-                        "411": _error("length_required: a chunked body, which WSGI cannot read."),
-                        "413": _error("payload_too_large: the body exceeds API_MAX_BODY_BYTES."),
-                        "500": _error(
-                            "deploy_incomplete: WRK activated but recording failed; "
-                            "`reconcile` finishes it. internal_error: an unexpected error, "
-                            "logged for ops."
-                        ),
-                        "502": _error("activation_failed: WRK did not activate after retries."),
-                        **_edge_errors(),
-                    },
-                }
-            },
-            "/v1/openapi.json": {
-                "get": {
-                    "operationId": "getOpenApi",
-                    "summary": "This document.",
-                    "security": [],
-                    "responses": {
-                        "200": {"description": "The OpenAPI document."},
-                        **_edge_errors(),
-                    },
-                }
-            },
-        },
+        "paths": _paths(),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
             },
-            "schemas": {
-                "StatusChange": {
-                    "type": "object",
-                    "required": ["status"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "status": {"type": "string", "enum": ["Live", "Ready to Launch"]}
-                    },
-                },
-                "AutomationVersion": {
-                    "type": "object",
-                    "required": ["id", "version", "status", "project", "workflow_binding"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "version": {"type": "string"},
-                        "status": {"type": "string", "enum": VersionStatus.values},
-                        "project": {
-                            "type": "object",
-                            "required": ["id", "slug", "status"],
-                            "properties": {
-                                "id": {"type": "integer"},
-                                "slug": {"type": "string"},
-                                "status": {"type": "string", "enum": ProjectStatus.values},
-                            },
-                        },
-                        "workflow_binding": {
-                            "oneOf": [
-                                {"type": "null"},
-                                {
-                                    "type": "object",
-                                    "required": ["workflow_id", "status"],
-                                    "properties": {
-                                        "workflow_id": {"type": "string"},
-                                        "status": {
-                                            "type": "string",
-                                            "enum": BindingStatus.values,
-                                        },
-                                    },
-                                },
-                            ]
-                        },
-                    },
-                },
-                "AutomationVersionDeployed": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/AutomationVersion"},
-                        {
-                            "type": "object",
-                            "properties": {
-                                "deploy": {
-                                    "type": "object",
-                                    "description": "Present when the request deployed.",
-                                    "properties": {
-                                        "deployment_id": {"type": "integer"},
-                                        "attempts": {"type": "integer"},
-                                        "archived_version_id": {"type": ["integer", "null"]},
-                                        "previous_workflow_deactivation": {
-                                            "type": "string",
-                                            "enum": ["none", "ok", "failed"],
-                                        },
-                                        "previous_workflow_deactivation_error": {
-                                            "type": ["string", "null"]
-                                        },
-                                    },
-                                }
-                            },
-                        },
-                    ]
-                },
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                        }
-                    },
-                },
-            },
+            "schemas": SCHEMAS,
         },
     }

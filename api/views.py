@@ -1,4 +1,5 @@
-"""The JSON API of SPEC §5."""
+"""The JSON API of SPEC §5: one version, its status (deploy, stage, adopt) and its approval.
+The lists and the registration are in lists.py."""
 
 from __future__ import annotations
 
@@ -6,49 +7,32 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from automations.deploy import DeployResult, automation_version_deploy
+from automations.deploy import automation_version_adopt, automation_version_deploy
 from automations.errors import ServiceError
-from automations.models import AutomationVersion, DeploymentSource, VersionStatus
+from automations.models import DeploymentSource, VersionStatus
 from automations.selectors import version_get
-from automations.services import automation_version_stage
+from automations.services import (
+    automation_version_approve,
+    automation_version_revoke_approval,
+    automation_version_stage,
+)
 
 from .errors import service_error_response
 from .http import BadRequest, api_view, echo, error_response, parse_json_object
 from .openapi import openapi_document
+from .representations import deploy_to_dict, version_to_dict
 
 REQUESTABLE = (VersionStatus.LIVE.value, VersionStatus.READY.value)
+API = DeploymentSource.API
 
 
-def version_to_dict(version: AutomationVersion) -> dict[str, Any]:
-    binding = version.binding_or_none()
-    project = version.project
-    return {
-        "id": version.pk,
-        "version": version.version,
-        "status": version.status,
-        "project": {"id": project.pk, "slug": project.slug, "status": project.status},
-        "workflow_binding": (
-            {"workflow_id": binding.workflow_id, "status": binding.status}
-            if binding is not None
-            else None
-        ),
-    }
-
-
-def _deploy_to_dict(result: DeployResult) -> dict[str, Any]:
-    return {
-        "deployment_id": result.deployment.pk,
-        "attempts": result.attempts,
-        "archived_version_id": result.previous.pk if result.previous is not None else None,
-        "previous_workflow_deactivation": result.deactivation,
-        "previous_workflow_deactivation_error": result.deactivation_error or None,
-    }
-
-
-def _requested_status(data: dict[str, Any]) -> str:
-    unknown = sorted(set(data) - {"status"})
+def _requested_status(data: dict[str, Any]) -> tuple[str, bool]:
+    """The requested status, and whether to adopt a manual activation in WRK."""
+    unknown = sorted(set(data) - {"status", "adopt"})
     if unknown:
-        raise BadRequest(f"Unknown field(s): {echo(', '.join(unknown))}. Only 'status' can be set.")
+        raise BadRequest(
+            f"Unknown field(s): {echo(', '.join(unknown))}. Only 'status' (and 'adopt') can be set."
+        )
     if "status" not in data:
         raise BadRequest('Missing field \'status\', e.g. {"status": "Live"}.')
     status = data["status"]
@@ -66,7 +50,15 @@ def _requested_status(data: dict[str, Any]) -> str:
             "'Ready to Launch' (mark ready, retry or roll back).",
             "invalid_transition",
         )
-    return status
+    adopt = data.get("adopt", False)
+    if not isinstance(adopt, bool):
+        raise BadRequest(f"'adopt' must be true or false, not {type(adopt).__name__}.")
+    if adopt and status != VersionStatus.LIVE:
+        raise BadRequest(
+            "'adopt' goes with 'Live': it makes a version in Error Live once WRK reports "
+            'its workflow active (activated by hand), e.g. {"status": "Live", "adopt": true}.'
+        )
+    return status, adopt
 
 
 @api_view({"GET"})
@@ -82,17 +74,33 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @api_view({"PATCH"})
 def version_status(request: HttpRequest, version_id: int) -> HttpResponse:
-    status = _requested_status(parse_json_object(request))
+    status, adopt = _requested_status(parse_json_object(request))
     actor = request.api_user  # type: ignore[attr-defined]
     try:
         if status == VersionStatus.LIVE:
-            result = automation_version_deploy(
-                version_id=version_id, actor=actor, source=DeploymentSource.API
-            )
+            deploy = automation_version_adopt if adopt else automation_version_deploy
+            result = deploy(version_id=version_id, actor=actor, source=API)
             return JsonResponse(
-                {**version_to_dict(result.version), "deploy": _deploy_to_dict(result)}
+                {**version_to_dict(result.version), "deploy": deploy_to_dict(result)}
             )
-        automation_version_stage(version_id=version_id, actor=actor, source=DeploymentSource.API)
+        automation_version_stage(version_id=version_id, actor=actor, source=API)
+        return JsonResponse(version_to_dict(version_get(version_id=version_id)))
+    except ServiceError as exc:
+        return service_error_response(exc)
+
+
+@api_view({"POST", "DELETE"})
+def version_approval(request: HttpRequest, version_id: int) -> HttpResponse:
+    """POST approves the version (not its author; its approver may not deploy it);
+    DELETE revokes its approval. Both answer the version."""
+    actor = request.api_user  # type: ignore[attr-defined]
+    service = (
+        automation_version_approve
+        if request.method == "POST"
+        else automation_version_revoke_approval
+    )
+    try:
+        service(version_id=version_id, actor=actor, source=API)
         return JsonResponse(version_to_dict(version_get(version_id=version_id)))
     except ServiceError as exc:
         return service_error_response(exc)

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from automations.models import Project
 from deployflow.admin_mixins import ReadOnlyAdminMixin
 
+from .display import audit_summary
 from .models import AuditLog
 
 CSV_COLUMNS = [
@@ -139,15 +140,7 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditLog]):
 
     @admin.display(description="details")
     def summary(self, row: AuditLog) -> str | None:
-        metadata = row.metadata
-        parts = []
-        if "from_status" in metadata or "to_status" in metadata:
-            parts.append(f"{metadata.get('from_status', '?')} → {metadata.get('to_status', '?')}")
-        if metadata.get("workflow_id"):
-            parts.append(f"workflow {metadata['workflow_id']}")
-        if metadata.get("source"):
-            parts.append(f"via {metadata['source']}")
-        return " · ".join(parts) or None
+        return audit_summary(row.metadata)
 
     @admin.display(description="metadata")
     def pretty_metadata(self, row: AuditLog) -> SafeString:

@@ -35,6 +35,9 @@ class ActionType(models.TextChoices):
     MARK_READY = "mark_ready"
     # WRK runs the workflow of a version in Error (activated by hand): reported once.
     ACTIVE_IN_ERROR = "active_in_error"
+    REVOKE_APPROVAL = "revoke_approval"
+    # A build (or ops) registered a version, or gave a Draft its workflow.
+    REGISTER = "register"
 
 
 class AuditLog(models.Model):

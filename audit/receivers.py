@@ -10,8 +10,8 @@ from automations.models import AutomationVersion, TransitionContext, WorkflowBin
 
 from .models import ActionType
 from .services import (
-    audit_record_approval,
     audit_record_binding_event,
+    audit_record_version_event,
     audit_record_version_transition,
 )
 
@@ -49,8 +49,25 @@ def on_binding_event(
     audit_record_binding_event(binding=binding, action_type=action_type, details=kwargs)
 
 
-def on_version_approved(sender: type, version: AutomationVersion, **kwargs: Any) -> None:
-    audit_record_approval(version=version, actor=kwargs["actor"], source=kwargs["source"])
+VERSION_EVENTS: list[tuple[Signal, ActionType]] = [
+    (signals.version_approved, ActionType.APPROVE),
+    (signals.version_approval_revoked, ActionType.REVOKE_APPROVAL),
+    (signals.version_registered, ActionType.REGISTER),
+]
+
+
+def on_version_event(
+    sender: type,
+    version: AutomationVersion,
+    actor: Any,
+    source: str,
+    action_type: ActionType,
+    **kwargs: Any,
+) -> None:
+    details = {key: kwargs[key] for key in ("approved_by",) if key in kwargs}
+    audit_record_version_event(
+        version=version, action_type=action_type, actor=actor, source=source, details=details
+    )
 
 
 def connect() -> None:
@@ -68,6 +85,10 @@ def connect() -> None:
             weak=False,
             dispatch_uid=f"audit.{action_type}",
         )
-    signals.version_approved.connect(
-        on_version_approved, sender=AutomationVersion, dispatch_uid="audit.approve"
-    )
+    for signal, action_type in VERSION_EVENTS:
+        signal.connect(
+            partial(on_version_event, action_type=action_type),
+            sender=AutomationVersion,
+            weak=False,
+            dispatch_uid=f"audit.{action_type}",
+        )

@@ -92,12 +92,27 @@ def audit_record_binding_event(
     )
 
 
-def audit_record_approval(*, version: AutomationVersion, actor: User, source: str) -> AuditLog:
+def audit_record_version_event(
+    *,
+    version: AutomationVersion,
+    action_type: ActionType,
+    actor: User | None,
+    source: str,
+    details: dict[str, Any] | None = None,
+) -> AuditLog:
+    """What happened to a version besides a transition: approve, revoke, register."""
+    binding = version.binding_or_none()
+    metadata: dict[str, Any] = {
+        "version": version.version,
+        "workflow_id": binding.workflow_id if binding is not None else None,
+        "source": source,
+        **(details or {}),
+    }
     return audit_log_create(
         actor=actor,
-        action_type=ActionType.APPROVE,
+        action_type=action_type,
         resource_type="automation_version",
         resource_id=version.pk,
         project_id=version.project_id,
-        metadata={"version": version.version, "source": source},
+        metadata=metadata,
     )

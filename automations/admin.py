@@ -1,4 +1,6 @@
-"""The ops team's admin: versions with their deploy actions, projects with their history.
+"""The ops team's admin of versions: each with its next step and its actions, added through
+the registration service (as a build registers one through the API); and the deployments.
+Clients and projects are in admin_projects.py.
 
 The status field is read-only everywhere: it changes only through the services behind the
 actions (see admin_actions.py)."""
@@ -7,133 +9,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.models import User
-from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from deployflow.admin_mixins import ReadOnlyAdminMixin
 
-from .admin_actions import action_urls, version_buttons
-from .admin_display import duration, status_badge
+from .admin_actions import action_urls
+from .admin_buttons import next_step, version_buttons, version_plan_restages
+from .admin_display import deployment_outcome, duration, status_badge
+from .admin_projects import VERSION_HISTORY_FIELDS, DeploymentHistoryInline
+from .errors import ServiceError
 from .models import (
+    PERM_DEPLOY,
     AutomationVersion,
-    Client,
     Deployment,
-    Project,
+    DeploymentSource,
     VersionStatus,
     WorkflowBinding,
 )
 from .plan import deploy_plan
+from .selectors import workflow_in_use
+from .services import automation_version_register
 
-HISTORY_FIELDS: tuple[str, ...] = (
-    "started_at",
-    "version_link",
-    "actor",
-    "source",
-    "outcome",
-    "attempts",
-    "took",
-    "rollback",
-    "error",
+VERSION_FIELDS = (
+    "project",
+    "version",
+    "badge",
+    "created_by",
+    "approved_by",
+    "approved_at",
+    "created_at",
+    "updated_at",
 )
-VERSION_HISTORY_FIELDS = tuple(f for f in HISTORY_FIELDS if f != "version_link")
-VERSION_ROW_FIELDS = ("version", "badge", "workflow", "created_at")
-
-
-@admin.register(Client)
-class ClientAdmin(admin.ModelAdmin[Client]):
-    list_display = ["name", "slug", "contact_email"]
-    search_fields = ["name", "slug", "contact_email"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members"]
-
-
-class DeploymentHistoryInline(ReadOnlyAdminMixin, admin.TabularInline[Deployment, Any]):
-    """Who deployed what, when, how it went: read-only, newest first."""
-
-    model = Deployment
-    fk_name = "project"
-    extra = 0
-    can_delete = False
-    ordering = ["-started_at"]
-    verbose_name = "deploy"
-    verbose_name_plural = "deploy history"
-    fields = HISTORY_FIELDS
-    readonly_fields = HISTORY_FIELDS
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Deployment]:
-        return super().get_queryset(request).select_related("automation_version", "actor")
-
-    @admin.display(description="version")
-    def version_link(self, deployment: Deployment) -> SafeString:
-        version = deployment.automation_version
-        url = reverse("admin:automations_automationversion_change", args=[version.pk])
-        return format_html('<a href="{}">{}</a>', url, version.version)
-
-    @admin.display(description="outcome")
-    def outcome(self, deployment: Deployment) -> SafeString:
-        return status_badge(deployment.status)
-
-    @admin.display(description="duration")
-    def took(self, deployment: Deployment) -> str:
-        return duration(deployment.started_at, deployment.finished_at)
-
-    @admin.display(description="rollback")
-    def rollback(self, deployment: Deployment) -> str:
-        # Words, not the admin's red cross: "not a rollback" is no error.
-        return "rollback" if deployment.is_rollback else "—"
-
-
-class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[AutomationVersion, Project]):
-    model = AutomationVersion
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = VERSION_ROW_FIELDS
-    readonly_fields = VERSION_ROW_FIELDS
-    ordering = ["-created_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[AutomationVersion]:
-        return super().get_queryset(request).select_related("workflow_binding")
-
-    @admin.display(description="status")
-    def badge(self, version: AutomationVersion) -> SafeString:
-        return status_badge(version.status)
-
-    @admin.display(description="workflow")
-    def workflow(self, version: AutomationVersion) -> str:
-        binding = version.binding_or_none()
-        return binding.workflow_id if binding else "—"
-
-
-@admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin[Project]):
-    list_display = ["name", "client", "badge", "live_version", "updated_at"]
-    list_filter = ["status", "client"]
-    list_select_related = ["client"]
-    search_fields = ["name", "slug", "client__name"]
-    readonly_fields = ["status"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["collaborators"]
-    inlines = [VersionInline, DeploymentHistoryInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
-        live = AutomationVersion.objects.filter(
-            project=OuterRef("pk"), status=VersionStatus.LIVE
-        ).values("version")[:1]
-        return super().get_queryset(request).annotate(live_label=Subquery(live))
-
-    @admin.display(description="status", ordering="status")
-    def badge(self, project: Project) -> SafeString:
-        return status_badge(project.status)
-
-    @admin.display(description="live version")
-    def live_version(self, project: Project) -> str:
-        return getattr(project, "live_label", None) or "—"
 
 
 class WorkflowBindingInline(admin.StackedInline[WorkflowBinding, AutomationVersion]):
@@ -147,8 +60,33 @@ class WorkflowBindingInline(admin.StackedInline[WorkflowBinding, AutomationVersi
 
 class VersionDeploymentsInline(DeploymentHistoryInline):
     fk_name = "automation_version"
-    fields = VERSION_HISTORY_FIELDS
-    readonly_fields = VERSION_HISTORY_FIELDS
+    history_fields = VERSION_HISTORY_FIELDS
+    offers_rollback = False
+
+
+class VersionAddForm(ModelForm[AutomationVersion]):
+    """A version as ops register it: its project, its label and, once the build finished,
+    its WRK workflow (without one, it waits in Draft for the build)."""
+
+    workflow_id = forms.CharField(
+        label="WRK workflow id",
+        max_length=200,
+        required=False,
+        help_text="The workflow the finished build produced. Leave empty while the build "
+        "runs: the version waits in Draft until the build registers it.",
+    )
+
+    class Meta:
+        model = AutomationVersion
+        fields = ["project", "version"]
+
+    def clean_workflow_id(self) -> str:
+        workflow_id: str = self.cleaned_data["workflow_id"].strip()
+        if workflow_id and workflow_in_use(workflow_id=workflow_id):
+            raise forms.ValidationError(
+                "This workflow already serves another version: one WRK workflow serves one version."
+            )
+        return workflow_id
 
 
 @admin.register(AutomationVersion)
@@ -160,7 +98,7 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         "badge",
         "workflow",
         "binding_badge",
-        "approved_by",
+        "approved_by_label",
         "created_at",
     ]
     list_display_links = ["version"]
@@ -180,16 +118,7 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         "created_at",
         "updated_at",
     ]
-    fields = [
-        "project",
-        "version",
-        "badge",
-        "created_by",
-        "approved_by",
-        "approved_at",
-        "created_at",
-        "updated_at",
-    ]
+    fields = VERSION_FIELDS
     inlines = [WorkflowBindingInline, VersionDeploymentsInline]
 
     @admin.display(description="status", ordering="status")
@@ -208,7 +137,18 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
     @admin.display(description="binding")
     def binding_badge(self, version: AutomationVersion) -> SafeString | str:
         binding = version.binding_or_none()
-        return status_badge(binding.status) if binding else "—"
+        if binding is None:
+            return "—"
+        if binding.deactivation_failed_at is not None:
+            return format_html(
+                '{} <span class="df-badge df-badge-warning">deactivation failed</span>',
+                status_badge(binding.status),
+            )
+        return status_badge(binding.status)
+
+    @admin.display(description="approved by", ordering="approved_by__username")
+    def approved_by_label(self, version: AutomationVersion) -> str:
+        return version.approved_by.get_username() if version.approved_by else "—"
 
     def get_urls(self) -> list[URLPattern]:
         # Before the defaults, whose catch-all would read "<id>/deploy/" as a change page.
@@ -217,9 +157,83 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
     def get_readonly_fields(
         self, request: HttpRequest, obj: AutomationVersion | None = None
     ) -> list[str]:
+        if obj is None:
+            return []
         # Which project a version belongs to and its label are fixed once it exists.
-        fixed = ["project", "version"] if obj is not None else []
-        return [*fixed, *self.readonly_fields]
+        return ["project", "version", *self.readonly_fields]
+
+    def get_fields(
+        self, request: HttpRequest, obj: AutomationVersion | None = None
+    ) -> tuple[str, ...]:
+        if obj is None:
+            return ("project", "version", "workflow_id")
+        return VERSION_FIELDS
+
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: AutomationVersion | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[ModelForm[AutomationVersion]]:
+        if obj is None:
+            kwargs["form"] = VersionAddForm
+            kwargs["fields"] = ["project", "version"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_inlines(
+        self, request: HttpRequest, obj: AutomationVersion | None
+    ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
+        # A new version gets its binding from the registration service, not an inline form.
+        return list(self.inlines) if obj is not None else []
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        if object_id is not None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        # Adding: the registration service runs its own short durable transaction, which
+        # the admin's usual wrapping transaction would nest (and refuse).
+        try:
+            # Django's own changeform_view is this private method inside a transaction.
+            return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+        except ServiceError as exc:
+            # A race the form could not see (the same workflow registered meanwhile):
+            # nothing was written.
+            self.message_user(request, f"Not added: {exc.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(
+        self, request: HttpRequest, obj: AutomationVersion, form: Any, change: bool
+    ) -> None:
+        # Existing versions have no change permission, so only an addition arrives here.
+        assert not change
+        user = request.user
+        assert isinstance(user, User)
+        registered = automation_version_register(
+            project_id=obj.project_id,
+            label=obj.version,
+            workflow_id=form.cleaned_data.get("workflow_id") or None,
+            actor=user,
+            source=DeploymentSource.ADMIN,
+        ).version
+        # The admin goes on with `obj` (its log entry, its redirect): make it that row.
+        obj.pk = registered.pk
+        obj.created_by = registered.created_by
+        obj._state.adding = False
+        obj._state.db = registered._state.db
+
+    def response_post_save_add(
+        self, request: HttpRequest, obj: AutomationVersion
+    ) -> HttpResponseRedirect:
+        # To the new version's page, where its next step is (it has no change form).
+        return HttpResponseRedirect(
+            reverse("admin:automations_automationversion_change", args=[obj.pk])
+        )
 
     def has_change_permission(
         self, request: HttpRequest, obj: AutomationVersion | None = None
@@ -243,9 +257,17 @@ class AutomationVersionAdmin(admin.ModelAdmin[AutomationVersion]):
         if obj is not None:
             user = request.user
             assert isinstance(user, User)
-            plan = deploy_plan(version=obj, actor=user)
-            context["df_buttons"] = version_buttons(obj, user, plan)
-            context["df_plan"] = plan
+            plan = deploy_plan(version=obj, actor=user, restage=version_plan_restages(obj))
+            binding = obj.binding_or_none()
+            context.update(
+                df_buttons=version_buttons(obj, user, plan),
+                df_next_step=next_step(obj, user, plan),
+                df_plan=plan,
+                df_show_blockers=bool(plan.blockers)
+                and obj.status not in (VersionStatus.DRAFT, VersionStatus.LIVE)
+                and user.has_perm(PERM_DEPLOY),
+                df_incident=binding if binding and binding.deactivation_failed_at else None,
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
@@ -262,13 +284,17 @@ class DeploymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Deployment]):
         "is_rollback",
     ]
     list_filter = ["status", "source", "is_rollback", "project__client"]
-    list_select_related = ["automation_version__project", "actor"]
+    list_select_related = [
+        "automation_version__project",
+        "actor",
+        "previous_version__workflow_binding",
+    ]
     search_fields = ["automation_version__version", "project__name", "workflow_id"]
     date_hierarchy = "started_at"
 
     @admin.display(description="outcome", ordering="status")
     def outcome(self, deployment: Deployment) -> SafeString:
-        return status_badge(deployment.status)
+        return deployment_outcome(deployment)
 
     @admin.display(description="duration")
     def took(self, deployment: Deployment) -> str:

@@ -16,6 +16,12 @@ The deploy runs in two short database transactions around the WRK calls, never a
 
 The project stays claimed from 1 to 3, so no other deploy can interleave. A process that
 dies in between leaves an in-progress deployment that `reconcile` finishes by asking WRK.
+
+`automation_version_adopt` is the same path for a workflow that ops activated by hand in
+WRK (the source document allows it when the API fails): WRK is asked first whether it is
+active, then the version in Error is staged back to Ready to Launch and deployed through
+steps 1 and 3, without the activate call (SPEC §3: Ready to Launch → Live stays the only
+way to Live).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from wrk_client import WrkError
 from .deactivate import (
     DeactivationResult,
     workflow_binding_record_deactivation,
+    workflow_binding_resolve_incident,
     wrk_deactivate,
 )
 from .errors import ErrorCode, ServiceError
@@ -41,6 +48,7 @@ from .models import (
     AutomationVersion,
     BindingStatus,
     Deployment,
+    DeploymentSource,
     DeploymentStatus,
     Project,
     ProjectStatus,
@@ -48,7 +56,8 @@ from .models import (
     WorkflowBinding,
 )
 from .plan import deploy_plan, in_progress_message, require_deploy_permission
-from .selectors import version_lock, versions_lock_with_live
+from .selectors import version_get, version_lock, versions_lock_with_live
+from .services import automation_version_stage
 from .wrk_config import wrk_client
 
 logger = logging.getLogger(__name__)
@@ -61,7 +70,8 @@ class DeployResult:
     version: AutomationVersion
     deployment: Deployment
     previous: AutomationVersion | None
-    attempts: int
+    # None when no activate call was made (an adopted manual activation).
+    attempts: int | None
     deactivation: Literal["none", "ok", "failed"]
     deactivation_error: str = ""
 
@@ -74,7 +84,7 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
     """Deploy a version. `actor` None is the system (a command run without --user)."""
     # Before the version is even looked up: an unknown id must not answer differently.
     require_deploy_permission(actor=actor)
-    deployment = _claim(version_id=version_id, actor=actor, source=source)
+    deployment = deployment_claim(version_id=version_id, actor=actor, source=source)
     workflow_id = deployment.workflow_id
 
     try:
@@ -91,20 +101,92 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
             raise _reconciled(deployment, f"WRK failed the activation: {exc.message}") from None
         raise ServiceError(ErrorCode.ACTIVATION_FAILED, error) from exc
 
+    return _record_success(
+        deployment,
+        attempts=state.attempts,
+        what_wrk_said=f"WRK activated {workflow_id} after {state.attempts} attempt(s).",
+    )
+
+
+def automation_version_redeploy(
+    *, version_id: int, actor: User | None, source: str
+) -> DeployResult:
+    """Retry (from Error) or roll back (from Archived) in one step: stage the version back
+    to Ready to Launch, then deploy it. Checked against the plan first, so that a deploy
+    the plan refuses (an approval missing, say) does not re-stage anything."""
+    require_deploy_permission(actor=actor)
+    plan = deploy_plan(version=version_get(version_id=version_id), actor=actor, restage=True)
+    plan.raise_if_blocked()
+    if plan.restage_first:
+        automation_version_stage(version_id=version_id, actor=actor, source=source)
+    return automation_version_deploy(version_id=version_id, actor=actor, source=source)
+
+
+def automation_version_adopt(*, version_id: int, actor: User | None, source: str) -> DeployResult:
+    """Make Live a version in Error whose workflow ops activated by hand in WRK.
+
+    Refused, with nothing changed, unless WRK reports the workflow active. Then: staged
+    back to Ready to Launch (audited as a restage by `source`), claimed and recorded like
+    any deploy, with the deployment's and audit's source `manual` and no attempts.
+    """
+    require_deploy_permission(actor=actor)
+    plan = deploy_plan(version=version_get(version_id=version_id), actor=actor, adopt=True)
+    plan.raise_if_blocked()
+    workflow_id = plan.workflow_id
+    assert workflow_id is not None  # a plan without a binding is blocked
+    if not wrk_reports_active(workflow_id=workflow_id):
+        raise ServiceError(
+            ErrorCode.NOT_ACTIVE_ON_WRK,
+            f"WRK reports workflow {workflow_id} inactive: there is no activation to adopt, "
+            "and nothing was changed. Activate it in WRK first, or use Retry deploy.",
+        )
+    automation_version_stage(version_id=version_id, actor=actor, source=source)
+    deployment = deployment_claim(
+        version_id=version_id, actor=actor, source=DeploymentSource.MANUAL
+    )
+    return _record_success(
+        deployment,
+        attempts=None,
+        extra={"adopted": True, "requested_via": source},
+        what_wrk_said=f"WRK reported {workflow_id} active (activated by hand).",
+    )
+
+
+def wrk_reports_active(*, workflow_id: str) -> bool:
+    """Ask WRK (outside any transaction, like every WRK call) whether the workflow runs."""
+    try:
+        return wrk_client().get_workflow(workflow_id).active
+    except WrkError as exc:
+        raise ServiceError(
+            ErrorCode.WRK_UNAVAILABLE,
+            f"WRK could not be asked whether workflow {workflow_id} is active "
+            f"({exc.message}); nothing was changed. Try again later.",
+        ) from exc
+
+
+def _record_success(
+    deployment: Deployment,
+    *,
+    attempts: int | None,
+    what_wrk_said: str,
+    extra: dict[str, object] | None = None,
+) -> DeployResult:
+    """WRK runs the workflow: record the deploy (and the replaced workflow's deactivation)."""
     try:
         version, previous, deactivation = deployment_complete(
-            deployment=deployment, attempts=state.attempts
+            deployment=deployment, attempts=attempts, extra=extra
         )
     except DeploymentNotInProgressError:
-        raise _reconciled(
-            deployment, f"WRK activated {workflow_id} after {state.attempts} attempt(s)."
-        ) from None
+        raise _reconciled(deployment, what_wrk_said) from None
     except Exception as exc:
-        logger.exception("Deploy of version %s: WRK activated but recording failed", version_id)
+        logger.exception(
+            "Deploy of version %s: WRK runs it but recording failed",
+            deployment.automation_version_id,
+        )
         raise ServiceError(
             ErrorCode.DEPLOY_INCOMPLETE,
-            f"WRK activated workflow {workflow_id} but the deploy could not be "
-            f"recorded ({exc}); `manage.py reconcile` will finish it.",
+            f"{what_wrk_said} But the deploy could not be recorded ({exc}); "
+            "`manage.py reconcile` will finish it.",
         ) from exc
     outcome: Literal["none", "ok", "failed"] = "none"
     if deactivation is not None:
@@ -113,13 +195,13 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
         version=version,
         deployment=deployment,
         previous=previous,
-        attempts=state.attempts,
+        attempts=attempts,
         deactivation=outcome,
         deactivation_error=deactivation.error if deactivation is not None else "",
     )
 
 
-def _claim(*, version_id: int, actor: User | None, source: str) -> Deployment:
+def deployment_claim(*, version_id: int, actor: User | None, source: str) -> Deployment:
     """Validate under row locks and take the project's deploy lock (SPEC §4.2, §4.4)."""
     try:
         with transaction.atomic(durable=True):
@@ -217,6 +299,16 @@ def deployment_complete(
             active_in_error_reported_at=None,
             updated_at=now,
         )
+        # A rollback to a version whose workflow WRK never confirmed stopped: it is meant
+        # to run now, so its "still active" incident is over. (The flag was read by the
+        # claim; nothing deactivates the binding of a version that is not Archived.)
+        if version.workflow_binding.deactivation_failed_at is not None:
+            workflow_binding_resolve_incident(
+                binding=version.workflow_binding,
+                actor=deployment.actor,
+                origin=deployment.source,
+                how="live_again",
+            )
         if old_binding is not None and deactivation is not None:
             workflow_binding_record_deactivation(
                 binding=old_binding,

@@ -18,6 +18,18 @@ class ErrorCode(StrEnum):
     DEPLOY_INCOMPLETE = "deploy_incomplete"
     # The deploy outlived DEPLOY_STALE_AFTER_SECONDS and reconcile settled it first.
     DEPLOY_RECONCILED = "deploy_reconciled"
+    # The version's author may not approve it (DEPLOY_PREVENT_SELF_APPROVAL).
+    SELF_APPROVAL = "self_approval"
+    # Registration: the project already has this version label, with another workflow.
+    VERSION_EXISTS = "version_exists"
+    # Registration: the workflow already serves another version (one workflow, one version).
+    WORKFLOW_IN_USE = "workflow_in_use"
+    # Registration: the body names a project that does not exist.
+    UNKNOWN_PROJECT = "unknown_project"
+    # Adopting a manual activation: WRK does not report the workflow active.
+    NOT_ACTIVE_ON_WRK = "not_active_on_wrk"
+    # WRK could not be asked (after its retries) for a read the action depends on.
+    WRK_UNAVAILABLE = "wrk_unavailable"
 
 
 class ServiceError(Exception):

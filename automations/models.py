@@ -95,6 +95,7 @@ PERM_DEPLOY = "automations.deploy_automationversion"
 PERM_APPROVE = "automations.approve_automationversion"
 PERM_RESTAGE = "automations.restage_automationversion"
 PERM_MARK_READY = "automations.mark_ready_automationversion"
+PERM_ADD = "automations.add_automationversion"
 
 
 # django-fsm types conditions as taking any model.
@@ -237,6 +238,11 @@ class WorkflowBinding(models.Model):
     # When reconcile told ops that WRK runs this workflow although its version is in Error;
     # cleared when the version is staged again, so each such episode is reported once.
     active_in_error_reported_at = models.DateTimeField(null=True, blank=True)
+    # The open "old workflow still active" incident (SPEC §4.8): set by the first failed
+    # deactivation only (a conditional update), cleared when WRK confirms the workflow
+    # inactive or its version goes Live again. One alert when it opens, one notice when it
+    # closes, however many retries fail in between.
+    deactivation_failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -282,6 +288,9 @@ class DeploymentSource(models.TextChoices):
     API = "api"
     COMMAND = "command"
     RECONCILE = "reconcile"
+    # Ops activated the workflow by hand in WRK (the source document allows it when the API
+    # fails) and deployflow adopted that activation: no activate call was made.
+    MANUAL = "manual"
 
 
 class Deployment(models.Model):

@@ -66,6 +66,9 @@ class DeployPlan:
     # Another deploy of the project holding its lock, if any (not looked up under the lock,
     # where the database's constraint decides).
     in_progress: Deployment | None = None
+    # Adopt the activation ops made by hand in WRK: the same deploy, recorded once WRK
+    # reports the workflow active, without asking WRK to activate it.
+    adopt: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -111,10 +114,20 @@ class DeployPlan:
         """What the deploy would do, in order, in words (redeploy --dry-run, the API)."""
         version = self.version
         lines = []
+        if self.adopt:
+            lines.append(
+                f"ask WRK whether workflow {self.workflow_id} is active (activated by hand); "
+                "if not, stop and change nothing"
+            )
         if self.restage_first:
             kind = "roll back" if version.status == VersionStatus.ARCHIVED else "retry"
+            if self.adopt:
+                kind = "adopt"
             lines.append(f"re-stage {version.version} from '{version.status}' ({kind})")
-        lines.append(f"activate workflow {self.workflow_id} on WRK")
+        if self.adopt:
+            lines.append(f"record workflow {self.workflow_id} as active, without activating it")
+        else:
+            lines.append(f"activate workflow {self.workflow_id} on WRK")
         lines.append(f"make {version.project.name} {version.version} Live")
         if self.previous is not None:
             deactivates = self.deactivates or "no workflow"
@@ -127,13 +140,16 @@ def deploy_plan(
     version: AutomationVersion,
     actor: User | None,
     restage: bool = False,
+    adopt: bool = False,
     previous: AutomationVersion | _Unknown | None = UNKNOWN,
     check_in_progress: bool = True,
 ) -> DeployPlan:
     """The plan for deploying `version` as `actor` (None: the system).
 
     `restage`: an Error or Archived version may be deployed by staging it first, as the
-    admin's retry and rollback and `redeploy` do. `previous` is the project's Live version
+    admin's retry and rollback and `redeploy` do. `adopt`: a version in Error whose workflow
+    ops activated by hand in WRK is staged and recorded Live without an activate call (the
+    service asks WRK first; the plan cannot). `previous` is the project's Live version
     when the caller has it already (the deploy's claim locks it in the same query);
     `check_in_progress` is off under that lock, where the unique constraint decides.
     """
@@ -142,10 +158,13 @@ def deploy_plan(
     if previous is not None and previous.pk == version.pk:
         previous = None
     in_progress = _deploy_in_progress(version) if check_in_progress else None
-    restage_first = restage and version.status in RESTAGEABLE
+    if adopt:
+        restage_first = version.status == VersionStatus.ERROR
+    else:
+        restage_first = restage and version.status in RESTAGEABLE
     blockers = [
         *_permission_blockers(actor, restage_first=restage_first),
-        *_state_blockers(version, restage_first=restage_first),
+        *_state_blockers(version, restage_first=restage_first, adopt=adopt),
         *_approval_blockers(version, actor),
     ]
     if in_progress is not None:
@@ -161,6 +180,7 @@ def deploy_plan(
         is_rollback=bool(was_live),
         previous=previous,
         in_progress=in_progress,
+        adopt=adopt,
     )
 
 
@@ -184,9 +204,19 @@ def _permission_blockers(actor: User | None, *, restage_first: bool) -> list[Blo
     return []
 
 
-def _state_blockers(version: AutomationVersion, *, restage_first: bool) -> list[Blocker]:
+def _state_blockers(
+    version: AutomationVersion, *, restage_first: bool, adopt: bool = False
+) -> list[Blocker]:
     blockers = []
-    if version.status != VersionStatus.READY and not restage_first:
+    if adopt and version.status != VersionStatus.ERROR:
+        blockers.append(
+            Blocker(
+                ErrorCode.INVALID_TRANSITION,
+                f"Only a version in 'Error' can adopt an activation done by hand in WRK; "
+                f"version {version.version} is '{version.status}'.",
+            )
+        )
+    elif version.status != VersionStatus.READY and not restage_first:
         blockers.append(
             Blocker(
                 ErrorCode.INVALID_TRANSITION,

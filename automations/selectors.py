@@ -5,15 +5,28 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    Expression,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from .errors import ErrorCode, ServiceError
 from .models import (
     PENDING_DEACTIVATION,
+    PERM_APPROVE,
     AutomationVersion,
     BindingStatus,
     Deployment,
     DeploymentStatus,
+    Project,
     VersionStatus,
     WorkflowBinding,
 )
@@ -114,6 +127,26 @@ def ops_users() -> QuerySet[User]:
     )
 
 
+def approvers() -> QuerySet[User]:
+    """Active users who may approve a deploy: through a group (Ops), directly, or as
+    superusers, the same sources as `has_perm`."""
+    app_label, codename = PERM_APPROVE.split(".")
+    direct = Q(
+        user_permissions__codename=codename,
+        user_permissions__content_type__app_label=app_label,
+    )
+    via_group = Q(
+        groups__permissions__codename=codename,
+        groups__permissions__content_type__app_label=app_label,
+    )
+    return (
+        get_user_model()
+        .objects.filter(direct | via_group | Q(is_superuser=True), is_active=True)
+        .order_by("pk")
+        .distinct()
+    )
+
+
 def ops_email_recipients(user_emails: Iterable[str]) -> list[str]:
     """The ops team's addresses: active Ops users' emails plus OPS_EMAILS, once each."""
     return sorted({*(email for email in user_emails if email), *settings.OPS_EMAILS})
@@ -121,3 +154,64 @@ def ops_email_recipients(user_emails: Iterable[str]) -> list[str]:
 
 def ops_emails() -> list[str]:
     return ops_email_recipients(ops_users().values_list("email", flat=True))
+
+
+def _versions_count(**filters: object) -> Coalesce:
+    """The number of the project's versions matching `filters`, as a correlated subquery."""
+    counted = (
+        AutomationVersion.objects.filter(project=OuterRef("pk"), **filters)
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def projects_with_overview(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """Each project with what is Live and what waits, in the same query whatever the number
+    of rows: `live_id` and `live_label`, `ready_count` (deployable now, approval permitting),
+    `awaiting_approval_count` (Ready, but DEPLOY_REQUIRE_APPROVAL and nobody approved yet),
+    `error_count`, and `deactivation_pending_count` (archived versions whose workflow WRK
+    never confirmed stopped: the open incidents)."""
+    live = AutomationVersion.objects.filter(project=OuterRef("pk"), status=VersionStatus.LIVE)
+    ready = {"status": VersionStatus.READY}
+    awaiting: Expression
+    if settings.DEPLOY_REQUIRE_APPROVAL:
+        awaiting = _versions_count(**ready, approved_by__isnull=True)
+        ready_count = _versions_count(**ready, approved_by__isnull=False)
+    else:
+        awaiting = Value(0, output_field=IntegerField())
+        ready_count = _versions_count(**ready)
+    return projects.annotate(
+        live_id=Subquery(live.values("pk")[:1]),
+        live_label=Subquery(live.values("version")[:1]),
+        ready_count=ready_count,
+        awaiting_approval_count=awaiting,
+        error_count=_versions_count(status=VersionStatus.ERROR),
+        deactivation_pending_count=_versions_count(
+            status=VersionStatus.ARCHIVED,
+            workflow_binding__deactivation_failed_at__isnull=False,
+        ),
+    )
+
+
+def workflow_in_use(*, workflow_id: str) -> bool:
+    """One WRK workflow serves one version: is this one taken?"""
+    return WorkflowBinding.objects.filter(workflow_id=workflow_id).exists()
+
+
+def versions_filtered(*, project_id: int | None, status: str | None) -> QuerySet[AutomationVersion]:
+    versions = AutomationVersion.objects.all()
+    if project_id is not None:
+        versions = versions.filter(project_id=project_id)
+    if status is not None:
+        versions = versions.filter(status=status)
+    return versions
+
+
+def deployments_filtered(*, project_id: int | None) -> QuerySet[Deployment]:
+    deployments = Deployment.objects.all()
+    if project_id is not None:
+        deployments = deployments.filter(project_id=project_id)
+    return deployments

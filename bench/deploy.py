@@ -201,7 +201,7 @@ def time_phases(versions: list[Any], deployer_id: int) -> dict[str, float]:
         actor = User.objects.get(pk=deployer_id)
         steps[0].append(timed(partial(require_deploy_permission, actor=actor)))
         started = time.perf_counter()
-        deployment = deploy._claim(version_id=version.pk, actor=actor, source="api")
+        deployment = deploy.deployment_claim(version_id=version.pk, actor=actor, source="api")
         steps[1].append(time.perf_counter() - started)
         steps[2].append(timed(partial(wrk_client().activate, deployment.workflow_id)))
         assert deployment.previous_version is not None  # every deploy here replaces one

@@ -53,6 +53,8 @@ class Template(models.TextChoices):
     DEPLOYMENT_FAILED = "deployment_failed"
     DEACTIVATION_FAILED = "deactivation_failed"
     ACTIVE_IN_ERROR = "active_in_error"
+    DEACTIVATION_RESOLVED = "deactivation_resolved"
+    APPROVAL_REQUESTED = "approval_requested"
 
 
 class Delivery(models.Model):

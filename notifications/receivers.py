@@ -7,7 +7,9 @@ from automations.models import AutomationVersion, TransitionContext, WorkflowBin
 
 from .services import (
     notifications_active_in_error,
+    notifications_approval_requested,
     notifications_deactivation_failed,
+    notifications_deactivation_resolved,
     notifications_deploy_failed,
     notifications_deploy_succeeded,
 )
@@ -25,10 +27,22 @@ def on_version_deploy_failed(
     notifications_deploy_failed(version=version, ctx=ctx)
 
 
-def on_workflow_deactivation_failed(
+def on_version_ready(
+    sender: type, version: AutomationVersion, ctx: TransitionContext, **kwargs: Any
+) -> None:
+    notifications_approval_requested(version=version, ctx=ctx)
+
+
+def on_deactivation_incident_opened(
     sender: type, binding: WorkflowBinding, actor: Any, error: str, **kwargs: Any
 ) -> None:
     notifications_deactivation_failed(binding=binding, actor=actor, error=error)
+
+
+def on_deactivation_incident_resolved(
+    sender: type, binding: WorkflowBinding, actor: Any, how: str, **kwargs: Any
+) -> None:
+    notifications_deactivation_resolved(binding=binding, actor=actor, how=how)
 
 
 def on_workflow_active_in_error(sender: type, binding: WorkflowBinding, **kwargs: Any) -> None:
@@ -44,10 +58,22 @@ def connect() -> None:
         sender=AutomationVersion,
         dispatch_uid="notifications.deploy_failed",
     )
-    signals.workflow_deactivation_failed.connect(
-        on_workflow_deactivation_failed,
+    # Marked ready (Draft) or staged again (retry, rollback): Ready to Launch either way.
+    for signal in (signals.version_marked_ready, signals.version_restaged):
+        signal.connect(
+            on_version_ready,
+            sender=AutomationVersion,
+            dispatch_uid="notifications.approval_requested",
+        )
+    signals.workflow_deactivation_incident_opened.connect(
+        on_deactivation_incident_opened,
         sender=WorkflowBinding,
         dispatch_uid="notifications.deactivation_failed",
+    )
+    signals.workflow_deactivation_incident_resolved.connect(
+        on_deactivation_incident_resolved,
+        sender=WorkflowBinding,
+        dispatch_uid="notifications.deactivation_resolved",
     )
     signals.workflow_active_in_error.connect(
         on_workflow_active_in_error,

@@ -20,13 +20,16 @@ HEADLINES = {
     Template.DEACTIVATION_FAILED: ":warning: Workflow {workflow_id} is still active",
     Template.ACTIVE_IN_ERROR: ":warning: WRK runs {workflow_id} "
     "though {project} {version} is in Error",
+    Template.DEACTIVATION_RESOLVED: ":white_check_mark: Resolved: workflow {workflow_id} "
+    "is no longer left running",
+    Template.APPROVAL_REQUESTED: ":eyes: Approval requested: {project} {version}",
 }
 
 
 def message_context(payload: dict[str, Any]) -> dict[str, Any]:
     context = dict(payload)
     context["at"] = datetime.fromisoformat(payload["at"])
-    for optional in ("attempts", "archived_version", "error"):
+    for optional in ("attempts", "archived_version", "error", "resolution"):
         context.setdefault(optional, None)
     return context
 
@@ -66,6 +69,10 @@ def render_slack(template: str, payload: dict[str, Any]) -> tuple[str, list[dict
             ],
         },
     ]
+    if context["resolution"]:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": context["resolution"]}}
+        )
     if context["error"]:
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": f"```{context['error']}```"}}

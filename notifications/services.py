@@ -15,7 +15,7 @@ from django.db.models import Value
 from django.urls import reverse
 from django.utils import timezone
 
-from automations.selectors import ops_email_recipients, ops_users
+from automations.selectors import approvers, ops_email_recipients, ops_users
 
 from .delivery import deliveries_enqueue
 from .models import Channel, Delivery, Notification, Template
@@ -139,14 +139,14 @@ def _queue(deliveries: list[Delivery]) -> None:
     deliveries_enqueue(delivery_ids=[d.pk for d in deliveries])
 
 
-def _notify_ops(template: Template, title: str, facts: dict[str, Any]) -> None:
+def _notify_ops(template: Template, title: str, facts: dict[str, Any], body: str = "") -> None:
     ops_ids, ops_emails = _ops()
     Notification.objects.bulk_create(
         Notification(
             recipient_id=user_id,
             kind=template,
             title=title,
-            body=facts.get("error", ""),
+            body=body or facts.get("error", ""),
             link=facts["admin_url"],
         )
         for user_id in ops_ids
@@ -166,12 +166,76 @@ def notifications_deploy_failed(*, version: AutomationVersion, ctx: TransitionCo
 def notifications_deactivation_failed(
     *, binding: WorkflowBinding, actor: User | None, error: str
 ) -> None:
+    """The incident opened: the first failure only (retries that fail again stay quiet)."""
     facts = {**_facts(binding.automation_version, actor), "error": error}
     _notify_ops(
         Template.DEACTIVATION_FAILED,
         f"Workflow {binding.workflow_id} could not be deactivated",
         facts,
     )
+
+
+RESOLUTIONS = {
+    "deactivated": "WRK confirmed that workflow {workflow_id} is inactive.",
+    "live_again": "{version} went Live again, so its workflow {workflow_id} is meant to run.",
+}
+
+
+def notifications_deactivation_resolved(
+    *, binding: WorkflowBinding, actor: User | None, how: str
+) -> None:
+    """The one "resolved" notice of a deactivation incident."""
+    facts = _facts(binding.automation_version, actor)
+    facts["resolution"] = RESOLUTIONS[how].format(**facts)
+    _notify_ops(
+        Template.DEACTIVATION_RESOLVED,
+        f"Resolved: workflow {binding.workflow_id} is no longer left running",
+        facts,
+        body=facts["resolution"],
+    )
+
+
+def notifications_approval_requested(*, version: AutomationVersion, ctx: TransitionContext) -> None:
+    """The version became Ready to Launch and needs an approval (DEPLOY_REQUIRE_APPROVAL):
+    ask everyone who may give it, in-app and by email, and the Slack channel."""
+    if not settings.DEPLOY_REQUIRE_APPROVAL or version.approved_by_id is not None:
+        return
+    asked = approvers()
+    if settings.DEPLOY_PREVENT_SELF_APPROVAL and version.created_by_id is not None:
+        # Its author may not approve it: asking them would be noise.
+        asked = asked.exclude(pk=version.created_by_id)
+    rows = list(asked.values_list("pk", "email"))
+    facts = _facts(version, ctx.actor)
+    title = f"Approval requested: {facts['project']} {facts['version']}"
+    Notification.objects.bulk_create(
+        Notification(
+            recipient_id=user_id,
+            kind=Template.APPROVAL_REQUESTED,
+            title=title,
+            body=f"{facts['actor']} made it Ready to Launch; it needs your approval to deploy.",
+            link=facts["admin_url"],
+        )
+        for user_id, _ in rows
+    )
+    deliveries = [
+        Delivery(
+            channel=Channel.EMAIL,
+            template=Template.APPROVAL_REQUESTED,
+            recipient=email,
+            payload=facts,
+        )
+        for email in sorted({email for _, email in rows if email})
+    ]
+    if settings.SLACK_WEBHOOK_URL:
+        deliveries.append(
+            Delivery(
+                channel=Channel.SLACK,
+                template=Template.APPROVAL_REQUESTED,
+                recipient=SLACK_RECIPIENT,
+                payload=facts,
+            )
+        )
+    _queue(deliveries)
 
 
 def notifications_active_in_error(*, binding: WorkflowBinding) -> None:

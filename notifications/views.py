@@ -1,5 +1,9 @@
-"""The in-app notification list, for ops and client users alike."""
+"""The in-app notification list, for ops (in the admin's look) and client users alike."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,22 +17,55 @@ from .selectors import notifications_for
 from .services import notification_mark_read, notifications_mark_all_read
 
 
+def _safe(request: HttpRequest, target: str) -> bool:
+    """A link of ours: on this host, or on SITE_URL's (the links in notifications)."""
+    hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
+    return bool(target) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts=hosts, require_https=request.is_secure()
+    )
+
+
 @require_GET
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(notifications_for(user=request.user), 25).get_page(  # type: ignore[arg-type]
         request.GET.get("page")
     )
-    return render(request, "notifications/list.html", {"page": page})
+    if not request.user.is_staff:
+        return render(request, "notifications/list.html", {"page": page})
+    # Ops read them inside the admin, in its look, with the way back to where they were.
+    back = request.GET.get("next", "")
+    context = {
+        **admin.site.each_context(request),
+        "title": "Notifications",
+        "subtitle": None,
+        "page": page,
+        "back": back if _safe(request, back) else reverse("admin:index"),
+    }
+    return render(request, "notifications/admin_list.html", context)
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("notifications:list")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(target if _safe(request, target) else reverse("notifications:list"))
+
+
+@require_GET
+@login_required
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Follow a notification's link, marking it read: opening it is reading it."""
+    try:
+        notification = notification_mark_read(user=request.user, notification_id=notification_id)  # type: ignore[arg-type]
+    except Notification.DoesNotExist:
+        raise Http404("No such notification.") from None
+    link = notification.link
+    if not _safe(request, link):
+        return HttpResponseRedirect(reverse("notifications:list"))
+    parts = urlsplit(link)
+    if parts.netloc == urlsplit(settings.SITE_URL).netloc:
+        # Links are absolute for email; in the app, stay on the host the user is on.
+        link = parts._replace(scheme="", netloc="").geturl()
+    return HttpResponseRedirect(link)
 
 
 @require_POST

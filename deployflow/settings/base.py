@@ -117,6 +117,9 @@ WRK_ALERT_CONSECUTIVE_FAILURES = env_int("WRK_ALERT_CONSECUTIVE_FAILURES", defau
 
 # --- Deploy -------------------------------------------------------------------------------
 DEPLOY_REQUIRE_APPROVAL = env_bool("DEPLOY_REQUIRE_APPROVAL", default=False)
+# The version's author (who registered it) may not approve it, as in GitHub's and GitLab's
+# protected environments.
+DEPLOY_PREVENT_SELF_APPROVAL = env_bool("DEPLOY_PREVENT_SELF_APPROVAL", default=True)
 # A deploy still "in progress" after this long was interrupted (its process died);
 # `manage.py reconcile` finishes it. Below the time a deploy's WRK calls can take, reconcile
 # could decide a deploy whose activation is still in flight: such a value is refused.

@@ -18,9 +18,13 @@ pytestmark = pytest.mark.django_db
 
 ACTION_PATHS = {
     "mark_live": "deploy",
+    "mark_ready": "mark_ready",
     "approve": "approve",
-    "retry": "restage",
-    "rollback": "restage",
+    "revoke": "revoke",
+    "retry": "redeploy",
+    "rollback": "redeploy",
+    "adopt": "adopt",
+    "restage": "restage",
     "retry_deactivation": "deactivate",
 }
 
@@ -65,8 +69,7 @@ def viewer():
 
 def buttons(client: HttpClient, version: AutomationVersion) -> set[str]:
     page = client.get(change_url(version)).content.decode()
-    names = ["mark_live", "approve", "retry", "rollback", "retry_deactivation"]
-    return {name for name in names if f'id="df-action-{name}"' in page}
+    return {name for name in ACTION_PATHS if f'id="df-action-{name}"' in page}
 
 
 def test_the_deploy_button_shows_only_when_allowed_and_possible(wrk, live_project, ops_user):
@@ -75,7 +78,8 @@ def test_the_deploy_button_shows_only_when_allowed_and_possible(wrk, live_projec
     assert buttons(ops, v2) == {"mark_live"}
     assert buttons(ops, v1) == set()  # Live: nothing to do
     draft = make_version(project, ready=False)
-    assert buttons(ops, draft) == set()
+    assert buttons(ops, draft) == {"mark_ready"}
+    assert buttons(ops, make_version(project, binding=False)) == set()
     assert buttons(logged_in(viewer()), v2) == set()
     page = ops.get(change_url(v2)).content.decode()
     assert "Mark as Live / Deploy to Production" in page
@@ -90,7 +94,7 @@ def test_restage_buttons_follow_the_status(wrk, live_project, ops_user):
     v3 = make_version(v1.project, "v3")
     wrk.fail_next(100, status=500, op="activate")
     act(ops, v3, "mark_live")
-    assert buttons(ops, v3) == {"retry"}
+    assert buttons(ops, v3) == {"retry", "adopt"}
 
 
 def test_the_confirmation_page_says_what_goes_live_and_what_is_archived(
@@ -225,7 +229,9 @@ def test_a_deploy_without_approval_is_refused_through_the_api_too(api, wrk, live
     assert response.json()["error"]["code"] == "approval_required"
 
 
-def test_retry_from_error_and_rollback_from_archived(wrk, live_project, ops_user):
+def test_retry_from_error_and_rollback_from_archived_in_one_confirmation(
+    wrk, live_project, ops_user
+):
     _, v1, v2 = live_project
     ops = logged_in(ops_user)
     wrk.fail_next(100, status=500, op="activate")
@@ -233,19 +239,51 @@ def test_retry_from_error_and_rollback_from_archived(wrk, live_project, ops_user
     assert status(v2) == "Error"
     wrk.reset()
 
-    act(ops, v2, "retry")
-    assert status(v2) == "Ready to Launch"
-    act(ops, v2, "mark_live")
+    # Retry deploy: its confirmation page says it re-stages first, and nothing moved yet.
+    page = ops.get(action_url(v2, "retry")).content.decode()
+    assert "Retry the deploy?" in page
+    assert "re-staged from Error to Ready to Launch" in page
+    assert "Yes, retry the deploy" in page
+    assert status(v2) == "Error"
+    response = act(ops, v2, "retry")
+    assert any("is Live" in m for m in messages_of(response))
     assert (status(v2), status(v1)) == ("Live", "Archived")
 
+    page = ops.get(action_url(v1, "rollback")).content.decode()
+    assert f"Roll back to {v1.version}?" in page
+    assert "a rollback to a version that was Live before" in page
     response = act(ops, v1, "rollback")
-    assert any("re-staged for a rollback" in m for m in messages_of(response))
-    act(ops, v1, "mark_live")
+    assert any("is Live" in m and "v2 was archived" in m for m in messages_of(response))
     assert (status(v1), status(v2)) == ("Live", "Archived")
     restages = AuditLog.objects.filter(action_type="restage").order_by("id")
     assert [r.metadata["rollback"] for r in restages] == [False, True]
+    assert [r.metadata["source"] for r in restages] == ["admin", "admin"]
     project_page = ops.get(f"/admin/automations/project/{v1.project_id}/change/").content
     assert b"deploy history" in project_page.lower()
+
+
+def test_a_refused_retry_changes_nothing(wrk, live_project, ops_user, settings):
+    """Approval on and none given: the one-step retry is refused before it re-stages."""
+    _, _, v2 = live_project
+    wrk.fail_next(100, status=500, op="activate")
+    automation_version_deploy_quietly(v2, ops_user)
+    settings.DEPLOY_REQUIRE_APPROVAL = True
+    ops = logged_in(ops_user)
+    assert buttons(ops, v2) == {"restage"}
+    response = act(ops, v2, "retry")
+    assert any("needs the approval" in m for m in messages_of(response))
+    assert status(v2) == "Error"
+    # Re-stage for approval: Ready to Launch, where it can be approved.
+    response = act(ops, v2, "restage")
+    assert any("needs the approval of another ops user" in m for m in messages_of(response))
+    assert status(v2) == "Ready to Launch"
+
+
+def automation_version_deploy_quietly(version, actor) -> None:
+    from automations.errors import ServiceError
+
+    with pytest.raises(ServiceError):
+        automation_version_deploy(version_id=version.pk, actor=actor, source="api")
 
 
 def test_retry_deactivation_from_the_admin(wrk, live_project, ops_user):

@@ -44,7 +44,9 @@ def test_the_list_shows_only_my_notifications_with_links(client_user_with_news):
     assert response.status_code == 200
     page = response.content.decode()
     assert f"{project.name}" in page
-    assert f"/status/{project.slug}/" in page
+    # The link opens the notification (marking it read), then goes to its page.
+    notification = user.notifications.get()
+    assert f'href="/notifications/{notification.pk}/open/"' in page
     assert "Not for you" not in page
     assert 'class="count">1<' in page
 
@@ -98,7 +100,7 @@ def test_the_admin_header_has_the_bell(wrk):
     Notification.objects.create(recipient=ops, kind="x", title="Hello")
     Notification.objects.create(recipient=ops, kind="x", title="Again")
     page = logged_in(ops).get("/admin/").content.decode()
-    assert 'href="/notifications/"' in page
+    assert 'href="/notifications/?next=/admin/"' in page
     assert "<strong>2</strong>" in page
 
 
@@ -141,3 +143,50 @@ def test_staff_without_the_resend_permission_cannot_resend(wrk):
     )
     failed.refresh_from_db()
     assert failed.status == "failed"
+
+
+def test_opening_a_notification_marks_it_read_and_follows_its_link(client_user_with_news, settings):
+    user, project = client_user_with_news
+    notification = user.notifications.get()
+    response = logged_in(user).get(f"/notifications/{notification.pk}/open/")
+    assert response.status_code == 302
+    # The link is absolute (SITE_URL, as in emails); opened in the app it stays on this host.
+    assert notification.link == f"{settings.SITE_URL}/status/{project.slug}/"
+    assert response["Location"] == f"/status/{project.slug}/"
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+
+
+def test_opening_another_users_notification_is_not_found(client_user_with_news):
+    user, _ = client_user_with_news
+    theirs = user.notifications.get()
+    assert logged_in(make_user()).get(f"/notifications/{theirs.pk}/open/").status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_a_link_elsewhere_is_not_followed(db):
+    user = make_user()
+    odd = Notification.objects.create(
+        recipient=user, kind="x", title="Odd", link="https://evil.example/"
+    )
+    response = logged_in(user).get(f"/notifications/{odd.pk}/open/")
+    assert response["Location"] == "/notifications/"
+
+
+def test_staff_read_their_notifications_inside_the_admin_with_a_way_back(db):
+    ops = make_user(ops=True)
+    Notification.objects.create(recipient=ops, kind="x", title="Deploy of P v2 failed", link="/x")
+    came_from = "/admin/automations/automationversion/"
+    response = logged_in(ops).get("/notifications/", {"next": came_from})
+    page = response.content.decode()
+    assert "admin/base_site.html" in [t.name for t in response.templates]
+    assert 'id="site-name"' in page  # the admin's header
+    assert f'<a href="{came_from}" id="df-back">' in page
+    assert "Deploy of P v2 failed" in page
+    # Somewhere else is not a way back.
+    elsewhere = logged_in(ops).get("/notifications/", {"next": "https://evil.example/"})
+    assert b'<a href="/admin/" id="df-back">' in elsewhere.content
+    # Client users keep the client look.
+    client_page = logged_in(make_user()).get("/notifications/")
+    assert "admin/base_site.html" not in [t.name for t in client_page.templates]

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandParser
@@ -10,7 +11,11 @@ from automations.deploy import automation_version_deploy
 from automations.errors import ServiceError
 from automations.models import AutomationVersion, Client, DeploymentSource, Project, VersionStatus
 from automations.selectors import OPS_GROUP
-from automations.services import automation_version_stage, workflow_binding_create
+from automations.services import (
+    automation_version_approve,
+    automation_version_stage,
+    workflow_binding_create,
+)
 
 # (project slug, name, [(version label, has a binding, deploy it)])
 PROJECTS = [
@@ -59,7 +64,14 @@ class Command(BaseCommand):
             )
             project.collaborators.add(ops, client_user)
             for label, has_binding, deploy in versions:
-                self._version(project, label, has_binding=has_binding, deploy=deploy, ops=ops)
+                self._version(
+                    project,
+                    label,
+                    has_binding=has_binding,
+                    deploy=deploy,
+                    ops=ops,
+                    reviewer=reviewer,
+                )
 
         self.stdout.write(
             self.style.SUCCESS("Demo data ready.")
@@ -69,7 +81,14 @@ class Command(BaseCommand):
         )
 
     def _version(
-        self, project: Project, label: str, *, has_binding: bool, deploy: bool, ops: User
+        self,
+        project: Project,
+        label: str,
+        *,
+        has_binding: bool,
+        deploy: bool,
+        ops: User,
+        reviewer: User,
     ) -> None:
         version, _ = AutomationVersion.objects.get_or_create(
             project=project, version=label, defaults={"created_by": ops}
@@ -81,6 +100,9 @@ class Command(BaseCommand):
             if has_binding and version.status == VersionStatus.DRAFT:
                 automation_version_stage(version_id=version.pk, actor=ops, source=source)
             if deploy and not project.versions.filter(status=VersionStatus.LIVE).exists():
+                if settings.DEPLOY_REQUIRE_APPROVAL:
+                    # Four eyes: ops registered it, the reviewer approves, ops deploys.
+                    automation_version_approve(version_id=version.pk, actor=reviewer, source=source)
                 automation_version_deploy(version_id=version.pk, actor=ops, source=source)
         except ServiceError as exc:
             self.stderr.write(self.style.WARNING(f"{project.name} {label}: {exc.message}"))
