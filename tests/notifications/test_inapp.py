@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.core.management import call_command
 from django.test import Client as HttpClient
-from django.utils import timezone
 
 from automations.deploy import automation_version_deploy
-from notifications.models import Delivery, Notification
-from tests.factories import make_project, make_user, make_version
+from notifications.models import Notification
+from tests.factories import make_delivery, make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +20,6 @@ def client_user_with_news(wrk):
     project.collaborators.add(user)
     automation_version_deploy(version_id=make_version(project).pk, actor=None, source="api")
     return user, project
-
-
-def make_delivery(recipient: str, **fields: object) -> Delivery:
-    return Delivery.objects.create(
-        channel="email", template="automation_live", recipient=recipient, payload={}, **fields
-    )
 
 
 def logged_in(user) -> HttpClient:
@@ -145,16 +135,3 @@ def test_staff_without_the_resend_permission_cannot_resend(wrk):
     )
     failed.refresh_from_db()
     assert failed.status == "failed"
-
-
-def test_reconcile_flags_deliveries_a_dead_worker_left_sending(wrk, settings):
-    stuck = make_delivery("a@b.example", status="sending", attempts=1)
-    fresh = make_delivery("b@b.example", status="sending", attempts=1)
-    old = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SENDING_STALE_SECONDS + 5)
-    Delivery.objects.filter(pk=stuck.pk).update(updated_at=old)
-    call_command("reconcile", verbosity=0)
-    stuck.refresh_from_db()
-    fresh.refresh_from_db()
-    assert stuck.status == "failed"
-    assert "Interrupted" in stuck.last_error
-    assert fresh.status == "sending"

@@ -4,7 +4,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from automations.reconcile import deployments_reconcile
-from notifications.delivery import deliveries_fail_interrupted
 
 
 class Command(BaseCommand):
@@ -29,12 +28,6 @@ class Command(BaseCommand):
         report = deployments_reconcile(
             stale_after=timedelta(seconds=stale) if stale is not None else None
         )
-        interrupted = deliveries_fail_interrupted()
-        if interrupted:
-            report.lines.append(
-                f"{interrupted} delivery(ies) interrupted while sending marked failed; "
-                "resend them from the admin if they did not arrive."
-            )
         for line in report.lines:
             self.stdout.write(line)
         if not report.lines:
