@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Q, TextField, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .channels import TransportError, transport_for
@@ -75,32 +72,27 @@ def _due(now: datetime) -> Q:
     )
 
 
-def _without_waiting_for_the_disk(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
-) -> Any:
-    # One round trip, one implicit transaction; appended, so the row count is the UPDATE's.
-    return execute(f"{sql}; SET LOCAL synchronous_commit TO OFF", params, many, context)
-
-
-def _progress() -> AbstractContextManager[object]:
-    """Where a step of a delivery is written: its commit is seen by every session at once,
-    but does not wait for PostgreSQL to flush it to disk, which is most of what a worker
-    waits for per message on a busy database (see bench/notifications.py). A worker killed
-    right after loses nothing; a crash of PostgreSQL itself may lose the last steps, and the
-    sweep then sends those messages again, emails under the same Message-ID.
-
-    It takes the simple query protocol, which Django's client-side binding uses.
-    """
-    options = connection.settings_dict["OPTIONS"]
-    if connection.vendor == "postgresql" and not options.get("server_side_binding"):
-        return connection.execute_wrapper(_without_waiting_for_the_disk)
-    return nullcontext()
+# One statement per message (see _advance). Written out, not built with the ORM: compiling
+# its CASE expressions cost the worker as much as the round trip (bench/notifications.py).
+ADVANCE = f"""
+    UPDATE {Delivery._meta.db_table} SET
+        status = CASE WHEN id = %s THEN '{DeliveryStatus.SENT}' ELSE '{DeliveryStatus.SENDING}' END,
+        attempts = CASE WHEN id = %s THEN attempts ELSE attempts + 1 END,
+        sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END,
+        last_error = CASE WHEN id = %s THEN '' ELSE last_error END,
+        updated_at = %s
+    WHERE id = %s OR (id = %s AND status = '{DeliveryStatus.PENDING}' AND attempts = %s)
+"""  # noqa: S608 - only constants are formatted in; the values are parameters
+# Sent with the UPDATE as one simple query, so one implicit transaction, whose commit is then
+# seen by every session at once but does not wait for PostgreSQL's flush to disk: most of
+# what a worker waited for per message on a busy database. A killed worker loses nothing;
+# a crash of PostgreSQL itself may lose the last steps, which the sweep then sends again.
+NO_DISK_WAIT = "; SET LOCAL synchronous_commit TO OFF"
 
 
 def _advance(*, sent: Delivery | None, claim: Delivery | None, report: SendReport) -> bool:
-    """Write that `sent` went out and take `claim` for one attempt, in one statement: most
-    of a worker's time per message goes in round trips to the database (see
-    bench/notifications.py). Returns whether `claim` was taken.
+    """Write that `sent` went out and take `claim` for one attempt, in one statement.
+    Returns whether `claim` was taken.
 
     `sent` is written by id alone: the server took it, whatever a sweep concluded meanwhile,
     and a sweep that put it back to pending must not send it again. The claim is conditional
@@ -108,24 +100,21 @@ def _advance(*, sent: Delivery | None, claim: Delivery | None, report: SendRepor
     scheduled meanwhile, has moved them on.
     """
     now = timezone.now()
-    nothing = Q(pk__in=[])
-    was_sent = Q(pk=sent.pk) if sent is not None else nothing
-    to_claim = (
-        Q(pk=claim.pk, status=DeliveryStatus.PENDING, attempts=claim.attempts)
-        if claim is not None
-        else nothing
+    sent_id = sent.pk if sent is not None else None
+    claim_id, attempts = (claim.pk, claim.attempts) if claim is not None else (None, None)
+    # Client-side binding (Django's default) sends it as a simple query; other set-ups wait.
+    postgres = connection.vendor == "postgresql"
+    suffix = (
+        NO_DISK_WAIT
+        if postgres and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+        else ""
     )
-    with _progress():
-        changed = Delivery.objects.filter(was_sent | to_claim).update(
-            status=Case(
-                When(was_sent, then=Value(DeliveryStatus.SENT)),
-                default=Value(DeliveryStatus.SENDING),
-            ),
-            attempts=Case(When(was_sent, then=F("attempts")), default=F("attempts") + 1),
-            sent_at=Case(When(was_sent, then=Value(now)), default=F("sent_at")),
-            last_error=Case(When(was_sent, then=Value("", TextField())), default=F("last_error")),
-            updated_at=now,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ADVANCE + suffix,
+            [sent_id, sent_id, sent_id, now, sent_id, now, sent_id, claim_id, attempts],
         )
+        changed = cursor.rowcount
     if sent is not None:
         report.sent.append(sent.pk)
     if claim is None or changed < (2 if sent is not None else 1):
