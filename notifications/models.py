@@ -66,6 +66,8 @@ class Delivery(models.Model):
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    # Sends cut off by a worker that died: Slack, which cannot drop a copy, gets one more try.
+    interruptions = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

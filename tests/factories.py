@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from automations.models import AutomationVersion, Client, Project
 from automations.selectors import OPS_GROUP
 from automations.services import automation_version_stage, workflow_binding_create
+from notifications.models import Delivery
 
 _seq = itertools.count(1)
 
@@ -52,3 +55,26 @@ def make_version(
     return AutomationVersion.objects.select_related("project", "workflow_binding").get(
         pk=version.pk
     )
+
+
+def delivery_payload(**facts: Any) -> dict[str, Any]:
+    """What a deploy captures for its messages (notifications.services._facts)."""
+    return {
+        "client": "Client",
+        "project": "Project",
+        "project_slug": "project",
+        "version": "v1",
+        "version_id": 1,
+        "workflow_id": "wf-project-v1",
+        "actor": "ops",
+        "at": timezone.now().isoformat(),
+        "admin_url": "http://127.0.0.1:8000/admin/automations/automationversion/1/change/",
+        "status_url": "http://127.0.0.1:8000/status/project/",
+        **facts,
+    }
+
+
+def make_delivery(recipient: str, **fields: Any) -> Delivery:
+    fields = {"channel": "email", "template": "deployment_success", **fields}
+    fields.setdefault("payload", delivery_payload())
+    return Delivery.objects.create(recipient=recipient, **fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -34,6 +35,10 @@ class Received:
         raise AssertionError(f"no {content_type} part")
 
 
+# The longest a stalled message waits for `release`, so that a failed test cannot hang.
+STALL_LIMIT = 60.0
+
+
 class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
@@ -48,21 +53,34 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.original_content or b"", policy=policy.default)
-        with self.server.lock:
+        with self.server.arrived:
             self.server.messages.append(
                 Received(str(envelope.mail_from), list(envelope.rcpt_tos), message)
+            )
+            number = len(self.server.messages)
+            self.server.arrived.notify_all()
+        if number == self.server.stall_on:
+            # Kept but not acknowledged: the sender cannot know that it arrived.
+            await asyncio.get_running_loop().run_in_executor(
+                None, self.server.release.wait, STALL_LIMIT
             )
         return "250 Message accepted"
 
 
 class SmtpServer:
-    """aiosmtpd on loopback. stop() then start() again on the same port simulates an outage."""
+    """aiosmtpd on loopback. stop() then start() again on the same port simulates an outage.
+
+    With `stall_on = n`, the n-th message is kept but not acknowledged until `release` is set:
+    the sender hangs in the middle of a send, as it would on a dying network."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[Received] = []
         self.refuse: set[str] = set()
         self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+        self.stall_on: int | None = None
+        self.release = threading.Event()
         self._controller: Controller | None = None
 
     def start(self) -> SmtpServer:
@@ -71,9 +89,16 @@ class SmtpServer:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    def wait_for(self, count: int, *, timeout: float) -> None:
+        """Until `count` messages have arrived, or fail after `timeout` seconds."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.messages) >= count, timeout):
+                raise AssertionError(f"{len(self.messages)} message(s) arrived, not {count}")
 
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.rcpt_tos]

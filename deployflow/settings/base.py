@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Before django_tasks_db: its `db_worker` command (heartbeat, sweeps) replaces theirs.
+    "jobs",
     "django_tasks_db",
     # For its `graph_transitions` command (`make graph`).
     "django_fsm",
@@ -100,6 +102,13 @@ LOGIN_REDIRECT_URL = "home"
 # same database so that a task enqueued inside the deploy transaction commits or rolls back
 # with it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Each worker writes a heartbeat this often; one silent for WORKER_DEAD_AFTER_SECONDS is dead
+# and the task it was running is failed. So a worker that stalls for a moment is not taken
+# for dead, keep the second several times the first.
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", default=10.0, minimum=0.1)
+WORKER_DEAD_AFTER_SECONDS = env_float("WORKER_DEAD_AFTER_SECONDS", default=60.0, minimum=1.0)
+# How often each worker sweeps up after dead ones (it also does so when it starts).
+WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", default=30.0, minimum=0.1)
 
 # --- WRK Platform -------------------------------------------------------------------------
 WRK_API_BASE_URL = env_str("WRK_API_BASE_URL", "http://127.0.0.1:8765").rstrip("/")
@@ -161,8 +170,12 @@ ANYMAIL = anymail_settings()
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", default=6, minimum=1)
 NOTIFICATION_RETRY_BASE_SECONDS = env_float("NOTIFICATION_RETRY_BASE_SECONDS", default=30.0)
 NOTIFICATION_RETRY_MAX_SECONDS = env_float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600.0)
-# A delivery still "sending" after this long was interrupted by a dying worker.
-NOTIFICATION_SENDING_STALE_SECONDS = env_int("NOTIFICATION_SENDING_STALE_SECONDS", default=600)
+# A delivery still "sending" after this long was interrupted by a dying worker, and a due
+# delivery still "pending" after this long lost its task: the workers' sweep sends them again.
+# A send is bounded by the SMTP and Slack timeouts (10 s), so this must stay well above them.
+NOTIFICATION_SENDING_STALE_SECONDS = env_float(
+    "NOTIFICATION_SENDING_STALE_SECONDS", default=60.0, minimum=1.0
+)
 # Absolute base of links in emails and Slack messages.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -37,14 +37,17 @@ def env_int(name: str, *, default: int, minimum: int = 0) -> int:
     return value
 
 
-def env_float(name: str, *, default: float) -> float:
+def env_float(name: str, *, default: float, minimum: float | None = None) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below the minimum of {minimum}.")
+    return value
 
 
 def env_list(name: str) -> list[str]:

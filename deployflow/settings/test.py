@@ -5,6 +5,7 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
+from .email import mailers_from_url
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -20,7 +21,8 @@ WRK_RETRY_WAIT_INITIAL = 0.001
 WRK_RETRY_WAIT_MAX = 0.005
 WRK_CONNECT_TIMEOUT = 1.0
 WRK_READ_TIMEOUT = 2.0
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# Workers that tests start as subprocesses mail the test's SMTP server through this.
+MAILERS = mailers_from_url(os.environ.get("TEST_EMAIL_URL", "locmem:"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 NOTIFICATION_RETRY_BASE_SECONDS = 0.01
 NOTIFICATION_RETRY_MAX_SECONDS = 0.05

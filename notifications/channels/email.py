@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import threading
+from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import mail
@@ -48,6 +50,18 @@ def _anymail_error(exc: Exception) -> TransportError | None:
     return None
 
 
+def message_id(delivery: Delivery) -> str:
+    """The same on every send of a delivery: when a worker dies after the server took a
+    message but before it could record so, the retry's copy is dropped by mail clients."""
+    domain = (
+        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+        or urlsplit(settings.SITE_URL).hostname
+        or "localhost"
+    )
+    # created_at tells apart the deliveries of two databases that reuse the same ids.
+    return f"<delivery-{delivery.pk}.{int(delivery.created_at.timestamp())}@{domain}>"
+
+
 class EmailTransport(Transport):
     """Keeps one mail connection per worker thread open across batches: an SMTP session
     (TCP, EHLO, STARTTLS, AUTH) costs more than the message it carries."""
@@ -59,7 +73,7 @@ class EmailTransport(Transport):
             body=text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[delivery.recipient],
-            headers={"X-Deployflow-Delivery": str(delivery.pk)},
+            headers={"Message-ID": message_id(delivery), "X-Deployflow-Delivery": str(delivery.pk)},
         )
         message.attach_alternative(html, "text/html")
         return message

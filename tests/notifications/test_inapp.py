@@ -6,8 +6,8 @@ import pytest
 from django.test import Client as HttpClient
 
 from automations.deploy import automation_version_deploy
-from notifications.models import Delivery, Notification
-from tests.factories import make_project, make_user, make_version
+from notifications.models import Notification
+from tests.factories import make_delivery, make_project, make_user, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +20,6 @@ def client_user_with_news(wrk):
     project.collaborators.add(user)
     automation_version_deploy(version_id=make_version(project).pk, actor=None, source="api")
     return user, project
-
-
-def make_delivery(recipient: str, **fields: object) -> Delivery:
-    return Delivery.objects.create(
-        channel="email", template="automation_live", recipient=recipient, payload={}, **fields
-    )
 
 
 def logged_in(user) -> HttpClient:
