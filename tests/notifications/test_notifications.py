@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from django.utils import timezone
 
 from automations.deploy import automation_version_deploy
 from automations.errors import ServiceError
 from automations.models import AutomationVersion
 from notifications.models import Delivery
 from notifications.tasks import deliver_notifications
+from tests.clock import later
 from tests.conftest import run_worker
 from tests.factories import make_project, make_user, make_version
 
@@ -26,8 +26,11 @@ def _visible_backoff(settings):
     settings.NOTIFICATION_RETRY_MAX_SECONDS = BACKOFF
 
 
-def after_backoff() -> None:
-    time.sleep(BACKOFF + 0.05)
+def run_worker_after_backoff() -> None:
+    """The worker, once the backoff has passed: the clock travels instead of the test
+    sleeping."""
+    with later(BACKOFF + 0.05):
+        run_worker()
 
 
 @pytest.fixture
@@ -100,8 +103,7 @@ def test_slack_500_then_200_is_retried_and_delivered_once(deployed, slack):
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     assert "HTTP 500" in delivery.last_error
 
-    after_backoff()
-    run_worker()
+    run_worker_after_backoff()
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, "")
@@ -113,8 +115,7 @@ def test_slack_404_fails_permanently_without_retry(deployed, slack):
     slack.answers = [(404, {})]
     automation_version_deploy(version_id=make_version(project, "v3").pk, actor=None, source="api")
     run_worker()
-    after_backoff()
-    run_worker()
+    run_worker_after_backoff()
     delivery = Delivery.objects.get(channel="slack")
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert "HTTP 404" in delivery.last_error
@@ -125,14 +126,18 @@ def test_slack_429_waits_as_long_as_slack_asks(deployed, slack):
     project, _, _ = deployed
     slack.answers = [(429, {"Retry-After": "30"})]
     automation_version_deploy(version_id=make_version(project, "v3").pk, actor=None, source="api")
-    before = time.time()
+    before = timezone.now()
     run_worker()
     delivery = Delivery.objects.get(channel="slack")
     assert delivery.status == "pending"
     assert delivery.next_attempt_at is not None
-    assert delivery.next_attempt_at.timestamp() >= before + 30
-    run_worker()  # nothing due yet
+    assert (delivery.next_attempt_at - before).total_seconds() >= 30
+    with later(29):
+        run_worker()  # nothing due yet
     assert len(slack.requests) == 1
+    with later(31):
+        run_worker()
+    assert len(slack.requests) == 2
 
 
 @pytest.mark.parametrize("channel", ["email", "slack"])
@@ -162,8 +167,7 @@ def test_a_channel_down_during_a_deploy_delays_but_never_loses_or_doubles(
         from django.conf import settings
 
         settings.SLACK_WEBHOOK_URL = slack.url
-    after_backoff()
-    run_worker()
+    run_worker_after_backoff()
 
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
     assert set(Delivery.objects.filter(channel=channel).values_list("attempts", flat=True)) == {2}
@@ -210,9 +214,9 @@ def test_transient_failures_stop_after_the_bound(wrk, smtp, strict_templates, se
     smtp.stop()
     version = make_version(make_project(contact_email="cto@client.example"))
     automation_version_deploy(version_id=version.pk, actor=None, source="api")
-    for _ in range(5):
-        run_worker()
-        time.sleep(0.02)
+    for step in range(5):
+        with later(step):  # each run past the previous one's backoff of 0.01 s
+            run_worker()
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("failed", 3)
     assert "unreachable" in delivery.last_error
