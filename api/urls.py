@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from . import views
+from . import views, webhooks
 from .converters import IdConverter
 from .http import unknown_endpoint
 
@@ -13,6 +13,7 @@ urlpatterns = [
         views.version_status,
         name="api-version-status",
     ),
+    path("webhooks/wrk/run-events", webhooks.wrk_run_events, name="api-wrk-run-events"),
     path("openapi.json", views.openapi, name="api-openapi"),
     # Last: whatever no route above matches is answered 404 in the API's JSON shape.
     re_path(r"", unknown_endpoint),

@@ -35,6 +35,11 @@ class ActionType(models.TextChoices):
     MARK_READY = "mark_ready"
     # WRK runs the workflow of a version in Error (activated by hand): reported once.
     ACTIVE_IN_ERROR = "active_in_error"
+    # Monitoring: a failing streak opened an incident; WRK and the database disagree (a
+    # drift incident); either kind closed.
+    INCIDENT_OPENED = "incident_opened"
+    DRIFT_DETECTED = "drift_detected"
+    INCIDENT_RESOLVED = "incident_resolved"
 
 
 class AuditLog(models.Model):

@@ -53,6 +53,10 @@ class Template(models.TextChoices):
     DEPLOYMENT_FAILED = "deployment_failed"
     DEACTIVATION_FAILED = "deactivation_failed"
     ACTIVE_IN_ERROR = "active_in_error"
+    # Monitoring incidents: a failing streak, a drift, and either one's end.
+    RUNS_FAILING = "runs_failing"
+    WORKFLOW_DRIFT = "workflow_drift"
+    INCIDENT_RESOLVED = "incident_resolved"
 
 
 class Delivery(models.Model):

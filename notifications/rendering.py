@@ -20,6 +20,10 @@ HEADLINES = {
     Template.DEACTIVATION_FAILED: ":warning: Workflow {workflow_id} is still active",
     Template.ACTIVE_IN_ERROR: ":warning: WRK runs {workflow_id} "
     "though {project} {version} is in Error",
+    Template.RUNS_FAILING: ":rotating_light: {project} {version} is failing: "
+    "{failure_count} runs in a row",
+    Template.WORKFLOW_DRIFT: ":warning: {project} {version}: {detail}",
+    Template.INCIDENT_RESOLVED: ":white_check_mark: {project} {version}: {resolved_what}",
 }
 
 
