@@ -115,6 +115,10 @@ WRK_RETRY_WAIT_MAX = env_float("WRK_RETRY_WAIT_MAX", default=8.0)
 WRK_CONNECT_TIMEOUT = env_float("WRK_CONNECT_TIMEOUT", default=3.05)
 WRK_READ_TIMEOUT = env_float("WRK_READ_TIMEOUT", default=10.0)
 WRK_ALERT_CONSECUTIVE_FAILURES = env_int("WRK_ALERT_CONSECUTIVE_FAILURES", default=3, minimum=1)
+# poll_wrk: WRK requests in flight at once, runs per page, and pages per workflow and run.
+WRK_POLL_CONCURRENCY = env_int("WRK_POLL_CONCURRENCY", default=16, minimum=1)
+WRK_POLL_PAGE_SIZE = env_int("WRK_POLL_PAGE_SIZE", default=500, minimum=1)
+WRK_POLL_MAX_PAGES = env_int("WRK_POLL_MAX_PAGES", default=4, minimum=1)
 
 # --- Deploy -------------------------------------------------------------------------------
 DEPLOY_REQUIRE_APPROVAL = env_bool("DEPLOY_REQUIRE_APPROVAL", default=False)
