@@ -138,7 +138,7 @@ def test_a_live_workflow_switched_off_behind_our_back_opens_one_drift_incident(
 
 
 def test_an_archived_workflow_running_again_is_drift(binding, wrk, ops_user, live_project):
-    _, v1, v2 = live_project
+    _, _, v2 = live_project
     automation_version_deploy(version_id=v2.pk, actor=ops_user, source="admin")
     assert WorkflowBinding.objects.get(pk=binding.pk).status == "inactive"
     poll()

@@ -152,3 +152,13 @@ def test_unknown_fields_are_ignored_for_what_wrk_may_add_later(webhook, binding,
 def test_an_empty_batch_is_accepted_and_changes_nothing(webhook, binding, secret):
     response = signed_post(webhook, secret, body_of([]))
     assert response.json() == {"accepted": 0, "duplicates": 0, "ignored": 0}
+
+
+def test_the_openapi_document_describes_the_webhook(client):
+    doc = client.get("/v1/openapi.json").json()
+    operation = doc["paths"]["/v1/webhooks/wrk/run-events"]["post"]
+    assert operation["security"] == []
+    assert {p["name"] for p in operation["parameters"]} >= {"X-WRK-Timestamp", "X-WRK-Signature"}
+    assert {"200", "400", "401", "413"} <= set(operation["responses"])
+    batch = doc["components"]["schemas"]["RunEventBatch"]
+    assert batch["properties"]["events"]["maxItems"] == 1000
