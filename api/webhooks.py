@@ -62,7 +62,7 @@ def wrk_run_events(request: HttpRequest) -> HttpResponse:
         logger.warning("WRK run-event webhook refused: %s", exc.message)
         return error_response(401, "invalid_signature", exc.message)
     try:
-        events = events_from_body(parse_json_object(request))
+        events = events_from_body(parse_json_object(request, prescan=False))
     except BadRequest as exc:
         return error_response(400, exc.code, exc.message)
     result = run_events_ingest(events=events, received_via=ReceivedVia.WEBHOOK)

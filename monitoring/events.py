@@ -17,6 +17,7 @@ ID_MAX_CHARS = 200
 # WRK's error texts can be whole stack traces; the start says what failed.
 ERROR_MAX_CHARS = 2000
 _QUOTE_MAX_CHARS = 60
+_STATUSES = frozenset(RunStatus.values)
 
 
 class InvalidRunEventError(ValueError):
@@ -90,7 +91,7 @@ def run_event_parse(raw: Any, *, where: str = "event") -> RunEventIn:
     event_id = _identifier(raw, "id", where)
     workflow_id = _identifier(raw, "workflow_id", where)
     status = raw.get("status")
-    if status not in RunStatus.values:
+    if not isinstance(status, str) or status not in _STATUSES:
         raise InvalidRunEventError(
             f"{where}.status {_quote(status)} is not one of {', '.join(RunStatus.values)}."
         )

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from .events import RunEventIn
-from .incidents import streaks_apply
+from .incidents import Streak, streaks_apply
 from .models import Incident, Monitor, RunEvent, RunRollup, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -81,18 +82,21 @@ def _collapse(events: Sequence[RunEventIn]) -> tuple[list[RunEventIn], int]:
 
 def _ingest(batch: list[RunEventIn], received_via: str, result: IngestResult) -> None:
     workflow_ids = sorted({event.workflow_id for event in batch})
-    monitors = {
-        monitor.binding.workflow_id: monitor
-        for monitor in Monitor.objects.select_for_update(of=("self",))
-        .select_related("binding")
+    locked = (
+        Monitor.objects.select_for_update(of=("self",))
         .filter(binding__workflow_id__in=workflow_ids, stopped_at__isnull=True)
         .order_by("pk")
-    }
-    known = [event for event in batch if event.workflow_id in monitors]
+        .values_list("binding_id", "binding__workflow_id", "streak", "streak_run_started_at")
+    )
+    binding_of: dict[str, int] = {}
+    streaks: dict[int, Streak] = {}
+    for binding_id, workflow_id, streak, last in locked:
+        binding_of[workflow_id] = binding_id
+        streaks[binding_id] = Streak(binding_id=binding_id, count=streak, last_started_at=last)
+    known = [event for event in batch if event.workflow_id in binding_of]
     result.ignored = len(batch) - len(known)
     if not known:
         return
-    binding_of = {workflow_id: monitor.binding_id for workflow_id, monitor in monitors.items()}
     inserted = _insert(known, binding_of, received_via)
     upgraded = _upgrade([e for e in known if e.id not in inserted and e.final], binding_of)
     result.accepted = len(inserted) + len(upgraded)
@@ -102,7 +106,7 @@ def _ingest(batch: list[RunEventIn], received_via: str, result: IngestResult) ->
         return
     _rollups_add(became_final, binding_of)
     opened, resolved = streaks_apply(
-        monitors={binding_of[w]: m for w, m in monitors.items()},
+        streaks=streaks,
         runs=[(binding_of[e.workflow_id], e) for e in became_final],
         now=timezone.now(),
     )
@@ -110,12 +114,73 @@ def _ingest(batch: list[RunEventIn], received_via: str, result: IngestResult) ->
 
 
 def _db_time(moment: datetime | None) -> Any:
+    # psycopg takes aware datetimes as they are; SQLite needs Django's text form.
+    if connection.vendor == "postgresql":
+        return moment
     return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _chunks(rows: Sequence[tuple[Any, ...]]) -> Iterable[Sequence[tuple[Any, ...]]]:
     for start in range(0, len(rows), INSERT_CHUNK):
         yield rows[start : start + INSERT_CHUNK]
+
+
+def insert_rows(
+    table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]], tail: str
+) -> list[tuple[Any, ...]]:
+    """`INSERT INTO table (columns) … tail` for many rows; returns what `tail`'s RETURNING
+    returns. `columns` are (name, PostgreSQL type). On PostgreSQL the rows travel as one array
+    per column through `unnest`: one short statement whatever the number of rows, which the
+    driver neither rewrites nor re-plans per batch. Elsewhere (the demo's SQLite), multi-row
+    VALUES, in chunks."""
+    if not rows:
+        return []
+    names = ", ".join(name for name, _ in columns)
+    returned: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            return _insert_unnest(table, names, columns, rows, tail)
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for chunk in _chunks(rows):
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))} {tail}",  # noqa: S608 - no input in the SQL
+                [value for row in chunk for value in row],
+            )
+            if "RETURNING" in tail:
+                returned.extend(cursor.fetchall())
+    return returned
+
+
+def _insert_unnest(
+    table: str,
+    names: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[tuple[Any, ...]],
+    tail: str,
+) -> list[tuple[Any, ...]]:
+    # %b: the arrays travel in PostgreSQL's binary format, never quoted as text.
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
+    # A server-binding psycopg cursor on Django's connection, so in the same transaction:
+    # Django's own cursors bind on the client, quoting every array element into the SQL text;
+    # this one sends the arrays as parameters.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",  # noqa: S608 - no input in the SQL
+            [list(column) for column in zip(*rows, strict=True)],
+        )
+        return list(cursor.fetchall()) if "RETURNING" in tail else []
+
+
+_EVENT_COLUMNS = (
+    ("workflow_binding_id", "bigint"),
+    ("external_id", "text"),
+    ("status", "text"),
+    ("started_at", "timestamptz"),
+    ("finished_at", "timestamptz"),
+    ("error", "text"),
+    ("received_at", "timestamptz"),
+    ("received_via", "text"),
+)
 
 
 def _insert(events: list[RunEventIn], binding_of: dict[str, int], received_via: str) -> set[str]:
@@ -134,19 +199,13 @@ def _insert(events: list[RunEventIn], binding_of: dict[str, int], received_via: 
         )
         for e in events
     ]
-    table = RunEvent._meta.db_table
-    inserted: set[str] = set()
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} (workflow_binding_id, external_id, status, started_at, "  # noqa: S608 - no input in the SQL
-                f"finished_at, error, received_at, received_via) VALUES {values} "
-                "ON CONFLICT (external_id) DO NOTHING RETURNING external_id",
-                [value for row in chunk for value in row],
-            )
-            inserted.update(row[0] for row in cursor.fetchall())
-    return inserted
+    returned = insert_rows(
+        RunEvent._meta.db_table,
+        _EVENT_COLUMNS,
+        rows,
+        "ON CONFLICT (external_id) DO NOTHING RETURNING external_id",
+    )
+    return {row[0] for row in returned}
 
 
 def _upgrade(candidates: list[RunEventIn], binding_of: dict[str, int]) -> list[RunEventIn]:
@@ -181,6 +240,13 @@ def _upgrade(candidates: list[RunEventIn], binding_of: dict[str, int]) -> list[R
 
 
 _COUNTED = ("success", "error", "crashed", "canceled")
+_ROLLUP_COLUMNS = (
+    ("binding_id", "bigint"),
+    ("hour", "timestamptz"),
+    *((column, "integer") for column in (*_COUNTED, "timed")),
+    ("duration_total_ms", "bigint"),
+    ("duration_max_ms", "bigint"),
+)
 
 
 def _hour(moment: datetime) -> datetime:
@@ -210,14 +276,11 @@ def _rollups_add(events: list[RunEventIn], binding_of: dict[str, int]) -> None:
         f"{column} = {table}.{column} + excluded.{column}"
         for column in (*_COUNTED, "timed", "duration_total_ms")
     )
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} (binding_id, hour, success, error, crashed, canceled, "  # noqa: S608 - no input in the SQL
-                f"timed, duration_total_ms, duration_max_ms) VALUES {values} "
-                f"ON CONFLICT (binding_id, hour) DO UPDATE SET {added}, "
-                f"duration_max_ms = CASE WHEN excluded.duration_max_ms > {table}.duration_max_ms "
-                f"THEN excluded.duration_max_ms ELSE {table}.duration_max_ms END",
-                [value for row in chunk for value in row],
-            )
+    insert_rows(
+        table,
+        _ROLLUP_COLUMNS,
+        rows,
+        f"ON CONFLICT (binding_id, hour) DO UPDATE SET {added}, "
+        f"duration_max_ms = CASE WHEN excluded.duration_max_ms > {table}.duration_max_ms "
+        f"THEN excluded.duration_max_ms ELSE {table}.duration_max_ms END",
+    )

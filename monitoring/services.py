@@ -12,15 +12,12 @@ from .models import Incident, IncidentKind, Monitor
 
 
 def monitor_start(*, binding_id: int) -> Monitor:
-    """The binding's version went Live: watch its runs. A new start forgets the old streak;
-    the poll cursor stays, since the runs before it are stored already."""
+    """The binding's version went Live: watch its runs. The poll cursor stays, since the
+    runs before it are stored already, and so does the streak: stopping zeroed it, and a
+    binding that was never stopped (its deactivation failed) is still the same workflow
+    failing or not, with its incident, if any, still open."""
     monitor, _ = Monitor.objects.update_or_create(
-        binding_id=binding_id,
-        defaults={
-            "stopped_at": None,
-            "streak": 0,
-            "streak_run_started_at": None,
-        },
+        binding_id=binding_id, defaults={"stopped_at": None}
     )
     return monitor
 

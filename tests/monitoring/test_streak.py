@@ -110,7 +110,7 @@ def test_a_failed_deactivation_keeps_the_archived_workflow_monitored(
     assert Monitor.objects.get(binding=binding).stopped_at is None
 
 
-def test_a_rollback_starts_monitoring_again_with_a_fresh_streak(
+def test_a_rollback_starts_monitoring_again_after_the_stop_zeroed_the_streak(
     binding, live_project, ops_user, wrk
 ):
     _, v1, v2 = live_project

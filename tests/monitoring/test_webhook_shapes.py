@@ -81,7 +81,8 @@ def test_a_malformed_event_gets_400_naming_it_and_nothing_is_stored(
         (b"{}", "bad_request", "Missing field 'events'"),
         (b'{"events": {"id": 1}}', "bad_request", "'events' must be an array, not dict"),
         (b'{"events": null}', "bad_request", "'events' must be an array, not NoneType"),
-        (b"[" * 100 + b"]" * 100, "malformed_json", "nests arrays or objects more than 64"),
+        (b"[" * 100_000 + b"]" * 100_000, "malformed_json", "nests arrays or objects too deeply"),
+        (b'{"events": [' + b"[" * 100 + b"]" * 100 + b"]}", "invalid_event", "must be a JSON"),
     ],
 )
 def test_a_malformed_batch_gets_400_naming_the_problem(
