@@ -61,6 +61,8 @@ class PollReport:
     bindings: int = 0
     requests: int = 0
     seconds: float = 0.0
+    # Of which the WRK calls (the pool's wall time); the rest is the database's.
+    wrk_seconds: float = 0.0
     accepted: int = 0
     duplicates: int = 0
     ignored: int = 0
@@ -72,7 +74,8 @@ class PollReport:
     def summary(self) -> str:
         return (
             f"Polled {self.bindings} binding(s) with {self.requests} WRK request(s) in "
-            f"{self.seconds:.2f} s: {self.accepted} run event(s) accepted, {self.duplicates} "
+            f"{self.seconds:.2f} s ({self.wrk_seconds:.2f} s of WRK calls): "
+            f"{self.accepted} run event(s) accepted, {self.duplicates} "
             f"duplicate(s), {self.ignored} ignored, {self.invalid} invalid; "
             f"{self.wrk_errors} WRK error(s); drift opened {len(self.drift_opened)}, "
             f"resolved {len(self.drift_resolved)}."
@@ -87,6 +90,7 @@ def wrk_poll(*, concurrency: int, page_size: int, max_pages: int) -> PollReport:
         fetched = list(
             pool.map(lambda t: _fetch(t, page_size=page_size, max_pages=max_pages), targets)
         )
+    report.wrk_seconds = time.perf_counter() - started
     report.requests = sum(f.requests for f in fetched)
     report.wrk_errors = sum(1 for f in fetched if f.error)
     _store_runs(fetched, report)
