@@ -49,6 +49,8 @@ def make_monitored_bindings(count: int, *, prefix: str = "wf-bench") -> list[tup
     """`count` Live versions with active, monitored bindings, written in bulk (a deploy per
     binding would spend the benchmark's time on WRK calls). Returns (binding id, workflow id).
     """
+    from django.utils import timezone
+
     from automations.models import AutomationVersion, Client, Project, WorkflowBinding
     from monitoring.models import Monitor
 
@@ -60,8 +62,6 @@ def make_monitored_bindings(count: int, *, prefix: str = "wf-bench") -> list[tup
     versions = AutomationVersion.objects.bulk_create(
         AutomationVersion(project=project, version="v1", status="Live") for project in projects
     )
-    from django.utils import timezone
-
     now = timezone.now()
     bindings = WorkflowBinding.objects.bulk_create(
         WorkflowBinding(

@@ -21,9 +21,7 @@ class OneQueryModelBackend(ModelBackend):
                 # Unordered parts: SQLite (the demo) refuses ORDER BY inside a UNION, and
                 # Permission is ordered by default.
                 own = Permission.objects.filter(user=user_obj).order_by()
-                permissions = own.union(
-                    Permission.objects.filter(group__user=user_obj).order_by()
-                )
+                permissions = own.union(Permission.objects.filter(group__user=user_obj).order_by())
             rows = permissions.values_list("content_type__app_label", "codename").order_by()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache

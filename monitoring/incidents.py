@@ -43,15 +43,15 @@ class Streak:
 
 def streaks_apply(
     *, streaks: dict[int, Streak], runs: list[tuple[int, RunEventIn]], now: datetime
-) -> tuple[list[Incident], list[Incident]]:
-    """Run each binding's streak over its newly final `runs` (binding id, event); returns
-    the incidents opened and resolved."""
+) -> None:
+    """Run each binding's streak over its newly final `runs` (binding id, event), opening
+    and resolving incidents."""
     by_binding: dict[int, list[RunEventIn]] = defaultdict(list)
     for binding_id, event in runs:
         if event.status != RunStatus.CANCELED:
             by_binding[binding_id].append(event)
     if not by_binding:
-        return [], []
+        return
     # An open failing incident implies a streak in progress (only a success or the end of
     # monitoring zero the streak, and both resolve it): only those bindings are looked up.
     in_streak = [b for b in by_binding if streaks[b].count > 0]
@@ -111,7 +111,6 @@ def streaks_apply(
         incident_opened.send(sender=Incident, incident=incident)
     for incident in resolved:
         incident_resolved.send(sender=Incident, incident=incident)
-    return opened, resolved
 
 
 def _save_streaks(streaks: list[Streak]) -> None:

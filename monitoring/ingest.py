@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from .events import RunEventIn
 from .incidents import Streak, streaks_apply
-from .models import Incident, Monitor, RunEvent, RunRollup, RunStatus
+from .models import Monitor, RunEvent, RunRollup, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     ignored: int = 0
-    opened: list[Incident] = field(default_factory=list)
-    resolved: list[Incident] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "ignored": self.ignored}
@@ -105,12 +103,11 @@ def _ingest(batch: list[RunEventIn], received_via: str, result: IngestResult) ->
     if not became_final:
         return
     _rollups_add(became_final, binding_of)
-    opened, resolved = streaks_apply(
+    streaks_apply(
         streaks=streaks,
         runs=[(binding_of[e.workflow_id], e) for e in became_final],
         now=timezone.now(),
     )
-    result.opened, result.resolved = opened, resolved
 
 
 def _db_time(moment: datetime | None) -> Any:
@@ -125,7 +122,7 @@ def _chunks(rows: Sequence[tuple[Any, ...]]) -> Iterable[Sequence[tuple[Any, ...
         yield rows[start : start + INSERT_CHUNK]
 
 
-def insert_rows(
+def _insert_rows(
     table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]], tail: str
 ) -> list[tuple[Any, ...]]:
     """`INSERT INTO table (columns) … tail` for many rows; returns what `tail`'s RETURNING
@@ -199,7 +196,7 @@ def _insert(events: list[RunEventIn], binding_of: dict[str, int], received_via: 
         )
         for e in events
     ]
-    returned = insert_rows(
+    returned = _insert_rows(
         RunEvent._meta.db_table,
         _EVENT_COLUMNS,
         rows,
@@ -276,7 +273,7 @@ def _rollups_add(events: list[RunEventIn], binding_of: dict[str, int]) -> None:
         f"{column} = {table}.{column} + excluded.{column}"
         for column in (*_COUNTED, "timed", "duration_total_ms")
     )
-    insert_rows(
+    _insert_rows(
         table,
         _ROLLUP_COLUMNS,
         rows,

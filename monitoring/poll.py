@@ -181,7 +181,9 @@ def _settle_drift(fetched: list[Fetched], report: PollReport) -> None:
             continue
         disagrees = target.expect_active is not None and f.active != target.expect_active
         if disagrees or target.drift_open:
-            outcome = _drift_decide(target.binding_id, active=f.active, asked_at=f.asked_at)
+            outcome = binding_drift_decide(
+                binding_id=target.binding_id, active=f.active, asked_at=f.asked_at
+            )
             if outcome == "opened":
                 report.drift_opened.append(target.workflow_id)
             elif outcome == "resolved":
@@ -194,7 +196,7 @@ def _drift_detail(active: bool) -> str:
     return "WRK reports the workflow inactive, but the version is Live: its runs have stopped."
 
 
-def _drift_decide(binding_id: int, *, active: bool, asked_at: datetime) -> str | None:
+def binding_drift_decide(*, binding_id: int, active: bool, asked_at: datetime) -> str | None:
     """Open or resolve the binding's drift incident, re-reading the database under the
     binding's lock; None when there is nothing to do or it is not the time to decide."""
     now = timezone.now()

@@ -6,13 +6,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from audit.models import AuditLog
 from automations.deploy import automation_version_deploy
 from automations.models import Deployment, WorkflowBinding
 from monitoring.models import Incident, Monitor, RunEvent
-from monitoring.poll import wrk_poll
+from monitoring.poll import binding_drift_decide, wrk_poll
 from notifications.models import Delivery, Notification
+from tests.factories import make_project, make_version
 
 from .runs import run, send
 
@@ -174,19 +176,13 @@ def test_no_drift_is_decided_while_a_deploy_of_the_project_is_in_flight(binding,
 
 
 def test_no_drift_is_decided_when_the_database_changed_after_wrk_was_asked(binding, wrk):
-    from django.utils import timezone
-
-    from monitoring.poll import _drift_decide
-
     asked_at = timezone.now()
     WorkflowBinding.objects.filter(pk=binding.pk).update(updated_at=timezone.now())
-    assert _drift_decide(binding.pk, active=False, asked_at=asked_at) is None
+    assert binding_drift_decide(binding_id=binding.pk, active=False, asked_at=asked_at) is None
     assert not Incident.objects.exists()
 
 
 def test_requests_are_two_per_live_binding(wrk, ops_user, settings):
-    from tests.factories import make_project, make_version
-
     for _ in range(5):
         version = make_version(make_project())
         automation_version_deploy(version_id=version.pk, actor=ops_user, source="command")
