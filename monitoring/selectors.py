@@ -93,6 +93,11 @@ class Health:
         decided = self.success + self.failed
         return None if decided == 0 else self.success / decided
 
+    @property
+    def success_rate_label(self) -> str:
+        rate = self.success_rate
+        return "—" if rate is None else f"{rate:.1%}"
+
 
 def health(*, binding_ids: Iterable[int], hours: int = 24) -> Health:
     """The last `hours` hours (the current hour included, counted whole), in two queries

@@ -36,7 +36,6 @@ def run_health(obj: AutomationVersion | Project | None) -> dict[str, Any]:
     else:
         return {"health": None}
     result = health(binding_ids=binding_ids, hours=24)
-    rate = result.success_rate
     monitor = (
         Monitor.objects.filter(binding_id=binding_ids[0]).first()
         if isinstance(obj, AutomationVersion) and binding_ids
@@ -44,7 +43,6 @@ def run_health(obj: AutomationVersion | Project | None) -> dict[str, Any]:
     )
     return {
         "health": result,
-        "success_rate": "—" if rate is None else f"{rate:.1%}",
         "project_id": project_id,
         "is_version": isinstance(obj, AutomationVersion),
         "monitor": monitor,
