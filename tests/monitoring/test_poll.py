@@ -198,3 +198,33 @@ def test_webhook_events_and_polling_agree_on_ids(binding, wrk, wrk_clock, webhoo
     assert send(webhook, runs, secret).json()["accepted"] == 3
     assert poll().duplicates == 3
     assert send(webhook, [run(binding.workflow_id, 99)], secret).json()["accepted"] == 1
+
+
+def test_drift_messages_render_on_every_channel(binding, wrk, strict_templates):
+    from notifications.rendering import render_email, render_slack
+
+    wrk.add_workflow(binding.workflow_id, active=False)
+    poll()
+    wrk.add_workflow(binding.workflow_id, active=True)
+    poll()
+
+    rendered = {}
+    for delivery in Delivery.objects.filter(template__in=["workflow_drift", "incident_resolved"]):
+        if delivery.channel == "email":
+            subject, text, html = render_email(delivery.template, delivery.payload)
+            rendered[delivery.template] = subject
+            assert binding.workflow_id in text
+            assert "/admin/monitoring/incident/" in html
+        else:
+            headline, _ = render_slack(delivery.template, delivery.payload)
+            rendered[f"slack {delivery.template}"] = headline
+    version = binding.automation_version
+    label = f"{version.project.name} {version.version}"
+    assert rendered == {
+        "workflow_drift": f"[deployflow] Drift: {label}: WRK reports the workflow inactive, "
+        "but the version is Live: its runs have stopped.",
+        "slack workflow_drift": f":warning: {label}: WRK reports the workflow inactive, but "
+        "the version is Live: its runs have stopped.",
+        "incident_resolved": f"[deployflow] Resolved: {label}: WRK runs it as recorded again",
+        "slack incident_resolved": f":white_check_mark: {label}: WRK runs it as recorded again",
+    }
