@@ -5,6 +5,8 @@ from typing import Any
 
 from .converters import MAX_ID
 from .openapi_schemas import LIST_PARAMETERS, SCHEMAS
+from .signatures import TOLERANCE_SECONDS
+from .webhooks import MAX_EVENTS
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -34,6 +36,16 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string"},
     }
 
 
@@ -207,6 +219,66 @@ def _paths() -> dict[str, Any]:
             "DeploymentPage",
             ["project"],
         ),
+        "/v1/webhooks/wrk/run-events": {
+            "post": {
+                "operationId": "receiveWrkRunEvents",
+                "summary": "WRK's run events: stored once each by id, for monitoring.",
+                "description": (
+                    "Authenticated by its signature, not by a token: X-WRK-Timestamp and "
+                    "X-WRK-Signature (HMAC-SHA256 of '<timestamp>.' + the raw body, keyed "
+                    "with one of the comma-separated WRK_WEBHOOK_SECRET), or the Standard "
+                    "Webhooks headers instead. A timestamp more than "
+                    f"{TOLERANCE_SECONDS} s from the server's clock is refused. A "
+                    "replayed or overlapping batch stores nothing twice; a later event "
+                    "with the same id may move 'running' to a final status, never back."
+                ),
+                "security": [],
+                "parameters": [
+                    _header("X-WRK-Timestamp", "Unix seconds when WRK signed the request."),
+                    _header(
+                        "X-WRK-Signature",
+                        "sha256=<hex HMAC-SHA256 of '<timestamp>.' + raw body>.",
+                    ),
+                    _header("webhook-id", "Standard Webhooks: the message id."),
+                    _header("webhook-timestamp", "Standard Webhooks: Unix seconds."),
+                    _header(
+                        "webhook-signature",
+                        "Standard Webhooks: space-separated 'v1,<base64>' signatures.",
+                    ),
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/RunEventBatch"}
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Stored: how many events were new (or moved from "
+                        "running to final), already stored, or of unknown or unmonitored "
+                        "workflows.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/RunEventsAccepted"}
+                            }
+                        },
+                    },
+                    "400": _error(
+                        "Nothing stored: malformed_json, bad_request (no 'events' array), "
+                        f"too_many_events (over {MAX_EVENTS}) or invalid_event (the "
+                        "message names the event and field)."
+                    ),
+                    "401": _error("invalid_signature: missing, wrong, or stale; nothing stored."),
+                    "405": _error("method_not_allowed: only POST."),
+                    "411": _error("length_required: a chunked body, which WSGI cannot read."),
+                    "413": _error("payload_too_large: over API_MAX_BODY_BYTES, unread."),
+                    "503": _error("webhook_not_configured: no WRK_WEBHOOK_SECRET is set."),
+                    **_edge_errors(),
+                },
+            }
+        },
         "/v1/openapi.json": {
             "get": {
                 "operationId": "getOpenApi",

@@ -10,8 +10,10 @@ from automations.models import (
     ProjectStatus,
     VersionStatus,
 )
+from monitoring.models import RunStatus
 
 from .pagination import MAX_LIMIT
+from .webhooks import MAX_EVENTS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -201,6 +203,42 @@ SCHEMAS: dict[str, Any] = {
                 "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
             }
+        },
+    },
+    "RunEventBatch": {
+        "type": "object",
+        "required": ["events"],
+        "properties": {
+            "events": {
+                "type": "array",
+                "maxItems": MAX_EVENTS,
+                "items": {"$ref": "#/components/schemas/RunEvent"},
+            }
+        },
+    },
+    "RunEvent": {
+        "type": "object",
+        "required": ["id", "workflow_id", "status", "started_at"],
+        "description": "Fields not listed here are ignored.",
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 200},
+            "workflow_id": {"type": "string", "minLength": 1, "maxLength": 200},
+            "status": {"type": "string", "enum": RunStatus.values},
+            "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "error": {
+                "type": ["string", "null"],
+                "description": "Stored cut to its first 2,000 characters.",
+            },
+        },
+    },
+    "RunEventsAccepted": {
+        "type": "object",
+        "required": ["accepted", "duplicates", "ignored"],
+        "properties": {
+            "accepted": {"type": "integer"},
+            "duplicates": {"type": "integer"},
+            "ignored": {"type": "integer"},
         },
     },
 }

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from . import lists, views
+from . import lists, views, webhooks
 from .converters import IdConverter
 from .http import unknown_endpoint
 
@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("projects", lists.projects, name="api-projects"),
     path("deployments", lists.deployments, name="api-deployments"),
+    path("webhooks/wrk/run-events", webhooks.wrk_run_events, name="api-wrk-run-events"),
     path("openapi.json", views.openapi, name="api-openapi"),
     # Last: whatever no route above matches is answered 404 in the API's JSON shape.
     re_path(r"", unknown_endpoint),

@@ -38,6 +38,11 @@ class ActionType(models.TextChoices):
     REVOKE_APPROVAL = "revoke_approval"
     # A build (or ops) registered a version, or gave a Draft its workflow.
     REGISTER = "register"
+    # Monitoring: a failing streak opened an incident; WRK and the database disagree (a
+    # drift incident); either kind closed.
+    INCIDENT_OPENED = "incident_opened"
+    DRIFT_DETECTED = "drift_detected"
+    INCIDENT_RESOLVED = "incident_resolved"
 
 
 class AuditLog(models.Model):

@@ -7,10 +7,13 @@ from django.dispatch import Signal
 
 from automations import signals
 from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
+from monitoring import signals as monitoring_signals
+from monitoring.models import Incident, IncidentKind
 
 from .models import ActionType
 from .services import (
     audit_record_binding_event,
+    audit_record_incident,
     audit_record_version_event,
     audit_record_version_transition,
 )
@@ -70,6 +73,19 @@ def on_version_event(
     )
 
 
+def on_incident_opened(sender: type, incident: Incident, **kwargs: Any) -> None:
+    action = (
+        ActionType.DRIFT_DETECTED
+        if incident.kind == IncidentKind.DRIFT
+        else ActionType.INCIDENT_OPENED
+    )
+    audit_record_incident(incident=incident, action_type=action)
+
+
+def on_incident_resolved(sender: type, incident: Incident, **kwargs: Any) -> None:
+    audit_record_incident(incident=incident, action_type=ActionType.INCIDENT_RESOLVED)
+
+
 def connect() -> None:
     for signal, action_type in TRANSITIONS:
         signal.connect(
@@ -92,3 +108,9 @@ def connect() -> None:
             weak=False,
             dispatch_uid=f"audit.{action_type}",
         )
+    monitoring_signals.incident_opened.connect(
+        on_incident_opened, sender=Incident, dispatch_uid="audit.incident_opened"
+    )
+    monitoring_signals.incident_resolved.connect(
+        on_incident_resolved, sender=Incident, dispatch_uid="audit.incident_resolved"
+    )

@@ -10,6 +10,7 @@ from .models import ActionType, AuditLog
 
 if TYPE_CHECKING:
     from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
+    from monitoring.models import Incident
 
 
 def audit_log_create(
@@ -113,6 +114,34 @@ def audit_record_version_event(
         action_type=action_type,
         resource_type="automation_version",
         resource_id=version.pk,
+        project_id=version.project_id,
+        metadata=metadata,
+    )
+
+
+def audit_record_incident(*, incident: Incident, action_type: ActionType) -> AuditLog:
+    """A monitoring incident opened (failing streak or drift) or resolved, by the system."""
+    binding = incident.binding
+    version = binding.automation_version
+    metadata: dict[str, Any] = {
+        "incident_id": incident.pk,
+        "kind": incident.kind,
+        "workflow_id": binding.workflow_id,
+        "version_id": version.pk,
+        "version": version.version,
+        "detail": incident.detail,
+    }
+    if incident.failure_count:
+        metadata["failure_count"] = incident.failure_count
+    if incident.last_error:
+        metadata["last_error"] = incident.last_error
+    if incident.resolved_at is not None:
+        metadata["resolution"] = incident.resolution
+    return audit_log_create(
+        actor=None,
+        action_type=action_type,
+        resource_type="incident",
+        resource_id=incident.pk,
         project_id=version.project_id,
         metadata=metadata,
     )

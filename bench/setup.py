@@ -43,3 +43,34 @@ def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def make_monitored_bindings(count: int, *, prefix: str = "wf-bench") -> list[tuple[int, str]]:
+    """`count` Live versions with active, monitored bindings, written in bulk (a deploy per
+    binding would spend the benchmark's time on WRK calls). Returns (binding id, workflow id).
+    """
+    from django.utils import timezone
+
+    from automations.models import AutomationVersion, Client, Project, WorkflowBinding
+    from monitoring.models import Monitor
+
+    client = Client.objects.create(name=f"Bench {prefix}", slug=f"bench-{prefix}")
+    projects = Project.objects.bulk_create(
+        Project(client=client, name=f"{prefix} {i}", slug=f"{prefix}-{i}", status="Live")
+        for i in range(count)
+    )
+    versions = AutomationVersion.objects.bulk_create(
+        AutomationVersion(project=project, version="v1", status="Live") for project in projects
+    )
+    now = timezone.now()
+    bindings = WorkflowBinding.objects.bulk_create(
+        WorkflowBinding(
+            automation_version=version,
+            workflow_id=f"{prefix}-{i}",
+            status="active",
+            monitoring_started_at=now,
+        )
+        for i, version in enumerate(versions)
+    )
+    Monitor.objects.bulk_create(Monitor(binding=binding) for binding in bindings)
+    return [(binding.pk, binding.workflow_id) for binding in bindings]

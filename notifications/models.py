@@ -55,6 +55,10 @@ class Template(models.TextChoices):
     ACTIVE_IN_ERROR = "active_in_error"
     DEACTIVATION_RESOLVED = "deactivation_resolved"
     APPROVAL_REQUESTED = "approval_requested"
+    # Monitoring incidents: a failing streak, a drift, and either one's end.
+    RUNS_FAILING = "runs_failing"
+    WORKFLOW_DRIFT = "workflow_drift"
+    INCIDENT_RESOLVED = "incident_resolved"
 
 
 class Delivery(models.Model):

@@ -4,7 +4,10 @@ from typing import Any
 
 from automations import signals
 from automations.models import AutomationVersion, TransitionContext, WorkflowBinding
+from monitoring import signals as monitoring_signals
+from monitoring.models import Incident
 
+from .incidents import notifications_incident_opened, notifications_incident_resolved
 from .services import (
     notifications_active_in_error,
     notifications_approval_requested,
@@ -49,6 +52,14 @@ def on_workflow_active_in_error(sender: type, binding: WorkflowBinding, **kwargs
     notifications_active_in_error(binding=binding)
 
 
+def on_incident_opened(sender: type, incident: Incident, **kwargs: Any) -> None:
+    notifications_incident_opened(incident=incident)
+
+
+def on_incident_resolved(sender: type, incident: Incident, **kwargs: Any) -> None:
+    notifications_incident_resolved(incident=incident)
+
+
 def connect() -> None:
     signals.version_deployed.connect(
         on_version_deployed, sender=AutomationVersion, dispatch_uid="notifications.deployed"
@@ -79,4 +90,10 @@ def connect() -> None:
         on_workflow_active_in_error,
         sender=WorkflowBinding,
         dispatch_uid="notifications.active_in_error",
+    )
+    monitoring_signals.incident_opened.connect(
+        on_incident_opened, sender=Incident, dispatch_uid="notifications.incident_opened"
+    )
+    monitoring_signals.incident_resolved.connect(
+        on_incident_resolved, sender=Incident, dispatch_uid="notifications.incident_resolved"
     )

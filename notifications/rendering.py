@@ -23,6 +23,10 @@ HEADLINES = {
     Template.DEACTIVATION_RESOLVED: ":white_check_mark: Resolved: workflow {workflow_id} "
     "is no longer left running",
     Template.APPROVAL_REQUESTED: ":eyes: Approval requested: {project} {version}",
+    Template.RUNS_FAILING: ":rotating_light: {project} {version} is failing: "
+    "{failure_count} runs in a row",
+    Template.WORKFLOW_DRIFT: ":warning: {project} {version}: {detail}",
+    Template.INCIDENT_RESOLVED: ":white_check_mark: {project} {version}: {resolved_what}",
 }
 
 

@@ -13,9 +13,13 @@ from automations.models import (
     DeploymentStatus,
     Project,
     VersionStatus,
+    WorkflowBinding,
 )
+from monitoring.models import FAILED_STATUSES, RunEvent
+from monitoring.selectors import Health, health
 
 HISTORY_LENGTH = 20
+RECENT_FAILURES = 5
 
 
 def projects_visible_to(*, user: User) -> QuerySet[Project]:
@@ -57,3 +61,31 @@ def project_status(*, project: Project) -> ProjectStatusPage:
         None,
     )
     return ProjectStatusPage(project=project, live=live, live_since=since, history=history)
+
+
+@dataclass(frozen=True)
+class ProjectRuns:
+    """What monitoring says of the project's workflows (from the hourly rollups), without
+    workflow ids, which clients never see."""
+
+    day: Health
+    week: Health
+    recent_failures: list[RunEvent]
+
+
+def project_runs(*, project: Project) -> ProjectRuns:
+    binding_ids = list(
+        WorkflowBinding.objects.filter(automation_version__project=project).values_list(
+            "pk", flat=True
+        )
+    )
+    failures = list(
+        RunEvent.objects.filter(workflow_binding_id__in=binding_ids, status__in=FAILED_STATUSES)
+        .only("status", "started_at")
+        .order_by("-started_at")[:RECENT_FAILURES]
+    )
+    return ProjectRuns(
+        day=health(binding_ids=binding_ids, hours=24),
+        week=health(binding_ids=binding_ids, hours=7 * 24),
+        recent_failures=failures,
+    )

@@ -113,6 +113,7 @@ WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", default=30.0, minimum=0
 # --- WRK Platform -------------------------------------------------------------------------
 WRK_API_BASE_URL = env_str("WRK_API_BASE_URL", "http://127.0.0.1:8765").rstrip("/")
 WRK_API_TOKEN = env_str("WRK_API_TOKEN", "")
+# Comma-separated: every listed secret is accepted, so that WRK can rotate its secret.
 WRK_WEBHOOK_SECRET = env_str("WRK_WEBHOOK_SECRET", "")
 WRK_ACTIVATE_ATTEMPTS = env_int("WRK_ACTIVATE_ATTEMPTS", default=3, minimum=1)
 # Bound on the whole retry loop, so a deploy never waits on WRK longer than this.
@@ -123,6 +124,10 @@ WRK_RETRY_WAIT_MAX = env_float("WRK_RETRY_WAIT_MAX", default=8.0)
 WRK_CONNECT_TIMEOUT = env_float("WRK_CONNECT_TIMEOUT", default=3.05)
 WRK_READ_TIMEOUT = env_float("WRK_READ_TIMEOUT", default=10.0)
 WRK_ALERT_CONSECUTIVE_FAILURES = env_int("WRK_ALERT_CONSECUTIVE_FAILURES", default=3, minimum=1)
+# poll_wrk: WRK requests in flight at once, runs per page, and pages per workflow and run.
+WRK_POLL_CONCURRENCY = env_int("WRK_POLL_CONCURRENCY", default=16, minimum=1)
+WRK_POLL_PAGE_SIZE = env_int("WRK_POLL_PAGE_SIZE", default=500, minimum=1)
+WRK_POLL_MAX_PAGES = env_int("WRK_POLL_MAX_PAGES", default=4, minimum=1)
 
 # --- Deploy -------------------------------------------------------------------------------
 DEPLOY_REQUIRE_APPROVAL = env_bool("DEPLOY_REQUIRE_APPROVAL", default=False)
@@ -154,8 +159,9 @@ if _problem := stale_setting_problem(
 
 # --- API ----------------------------------------------------------------------------------
 # Requests under /v1/ over these get 413 / 431 in JSON. A webhook batch of 1,000 run events
-# takes about 200 KB, or about 1 KiB per event when each carries a long error text.
-API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1)
+# takes about 200 KB; 2 MiB leaves room for 1,000 events with about 2 KB of error text each
+# (the part of an error that is stored), under Django's own cap of 2.5 MB.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024, minimum=1)
 # The total of all request headers, cookies included. The web server's own limits must be
 # higher, or it answers first, in HTML.
 API_MAX_HEADER_BYTES = env_int("API_MAX_HEADER_BYTES", default=8 * 1024, minimum=1)

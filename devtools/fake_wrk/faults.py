@@ -133,3 +133,17 @@ class Hold:
 
     def release(self) -> None:
         self._released.set()
+
+
+def workflow_change_from_json(spec: Any) -> tuple[str, bool | None, int]:
+    """`POST /_control/workflow`: `{"workflow_id", "active"?, "fail_runs"?}` switches a
+    workflow on or off behind deployflow's back (drift) and makes its next runs fail."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("workflow_id"), str):
+        raise TypeError('send {"workflow_id": "...", "active": bool, "fail_runs": n}')
+    active = spec.get("active")
+    if active is not None and not isinstance(active, bool):
+        raise TypeError("active must be true or false")
+    fail_runs = _field(spec, "fail_runs", 0, int)
+    if fail_runs < 0:
+        raise ValueError("fail_runs must be >= 0")
+    return spec["workflow_id"], active, fail_runs

@@ -4,7 +4,8 @@ A workflow "runs" once every `interval` seconds while it is active, the first ru
 instant of activation. Nothing is stored per run: run `k` (numbered across all active
 periods, so ids stay unique after a deactivation and a reactivation) is computed from the
 activation periods alone, which keeps the history reproducible and cheap however long the
-demo runs.
+demo runs. A share of runs fails (`failure_ratio`, by a hash of the run's id), and the next
+runs of a workflow can be made to fail on purpose (`fail_next`), to show an incident.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Period:
 @dataclass
 class Timeline:
     periods: list[Period] = field(default_factory=list)
+    # Run numbers made to fail whatever their hash says.
+    forced_failures: set[int] = field(default_factory=set)
 
     @property
     def active(self) -> bool:
@@ -58,8 +61,20 @@ class Timeline:
     def run_count(self, now: float, interval: float) -> int:
         return sum(period.run_count(now, interval) for period in self.periods)
 
+    def fail_next(self, n: int, *, now: float, interval: float) -> None:
+        """The next `n` runs to start fail."""
+        first = self.run_count(now, interval)
+        self.forced_failures.update(range(first, first + n))
+
     def runs(
-        self, workflow_id: str, *, since: int, limit: int, now: float, interval: float
+        self,
+        workflow_id: str,
+        *,
+        since: int,
+        limit: int,
+        now: float,
+        interval: float,
+        failure_ratio: float = 0.1,
     ) -> tuple[list[dict[str, Any]], int]:
         """The page of runs from index `since`, and the cursor to ask for next.
 
@@ -74,7 +89,9 @@ class Timeline:
             for k in range(max(since, first), first + count):
                 if len(page) == limit:
                     return page, next_cursor
-                run = _run(workflow_id, k, period.start + (k - first) * interval, now)
+                started = period.start + (k - first) * interval
+                fails = k in self.forced_failures
+                run = _run(workflow_id, k, started, now, failure_ratio=failure_ratio, fails=fails)
                 page.append(run)
                 if next_cursor == k and run["status"] != "running":
                     next_cursor = k + 1
@@ -82,7 +99,9 @@ class Timeline:
         return page, next_cursor
 
 
-def _run(workflow_id: str, k: int, started: float, now: float) -> dict[str, Any]:
+def _run(
+    workflow_id: str, k: int, started: float, now: float, *, failure_ratio: float, fails: bool
+) -> dict[str, Any]:
     run_id = f"{workflow_id}-run-{k}"
     # sha256 rather than hash(): the same run must look the same in every process.
     digest = int(hashlib.sha256(run_id.encode()).hexdigest()[:12], 16)
@@ -96,7 +115,7 @@ def _run(workflow_id: str, k: int, started: float, now: float) -> dict[str, Any]
     }
     if now - started < RUNNING_SECONDS:
         return run
-    failed = digest % 10 == 0
+    failed = fails or digest % 10_000 < failure_ratio * 10_000
     duration = 1.0 + (digest // 10) % 400 / 100  # 1 to 5 s, consistent with RUNNING_SECONDS
     run["status"] = "error" if failed else "success"
     run["finished_at"] = iso(started + duration)

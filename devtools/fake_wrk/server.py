@@ -11,7 +11,6 @@ import contextlib
 import hmac
 import json
 import socket
-import struct
 import threading
 import time
 from collections import Counter
@@ -19,17 +18,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .faults import Answer, Fault, Hold, error_answer, faults_from_json, json_answer
+from .faults import (
+    Answer,
+    Fault,
+    Hold,
+    error_answer,
+    faults_from_json,
+    json_answer,
+    workflow_change_from_json,
+)
+from .handler import Handler
 from .runs import Timeline
 
 DEFAULT_RUNS_LIMIT = 100
 MAX_RUNS_LIMIT = 500
 _VERB_METHODS = {"": "GET", "runs": "GET", "activate": "PATCH", "deactivate": "PATCH"}
-_CONTROL_METHODS = {"/_control/state": "GET", "/_control/faults": "POST", "/_control/reset": "POST"}
+_CONTROL_METHODS = {
+    "/_control/state": "GET",
+    "/_control/faults": "POST",
+    "/_control/reset": "POST",
+    "/_control/workflow": "POST",
+}
 
 
 @dataclass(frozen=True)
@@ -52,12 +65,16 @@ class FakeWrk:
         auto_create: bool = True,
         latency: float = 0.0,
         run_interval: float = 60.0,
+        failure_ratio: float = 0.1,
         control: bool = True,
         verbose: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if run_interval <= 0:
             raise ValueError("run_interval must be > 0")
+        if not 0 <= failure_ratio <= 1:
+            raise ValueError("failure_ratio must be from 0 to 1")
+        self.failure_ratio = failure_ratio
         self.token = token
         self.auto_create = auto_create
         self.latency = latency
@@ -73,7 +90,7 @@ class FakeWrk:
         self._holds: list[Hold] = []
         self._connections: set[socket.socket] = set()
         # Bound now, so that `url` is known (port 0 picks a free port) before start().
-        self._server = ThreadingHTTPServer((host, port), partial(_Handler, wrk=self))
+        self._server = ThreadingHTTPServer((host, port), partial(Handler, wrk=self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -128,6 +145,33 @@ class FakeWrk:
                 timeline.activate(self._clock())
             elif not active and timeline.active:
                 timeline.deactivate(self._clock())
+
+    def fail_runs(self, workflow_id: str, n: int) -> None:
+        """The workflow's next `n` runs fail (to show a failing incident)."""
+        with self._lock:
+            timeline = self._workflows.setdefault(workflow_id, Timeline())
+            timeline.fail_next(n, now=self._clock(), interval=self.run_interval)
+
+    def workflow_ids(self) -> list[str]:
+        with self._lock:
+            return sorted(self._workflows)
+
+    def runs_page(
+        self, workflow_id: str, *, since: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The page of runs `GET …/runs` answers, for the emitter as for the endpoint."""
+        with self._lock:
+            timeline = self._workflows.get(workflow_id)
+            if timeline is None:
+                return [], since
+            return timeline.runs(
+                workflow_id,
+                since=since,
+                limit=limit,
+                now=self._clock(),
+                interval=self.run_interval,
+                failure_ratio=self.failure_ratio,
+            )
 
     def is_active(self, workflow_id: str) -> bool | None:
         with self._lock:
@@ -304,12 +348,26 @@ class FakeWrk:
             limit=int(limit_raw),
             now=self._clock(),
             interval=self.run_interval,
+            failure_ratio=self.failure_ratio,
         )
         return json_answer(HTTPStatus.OK, {"runs": runs, "next_cursor": str(cursor)})
+
+    def _control_workflow(self, spec: Any) -> None:
+        """Change a workflow behind deployflow's back (see `workflow_change_from_json`)."""
+        workflow_id, active, fail_runs = workflow_change_from_json(spec)
+        if active is not None:
+            self.add_workflow(workflow_id, active=active)
+        if fail_runs:
+            self.fail_runs(workflow_id, fail_runs)
 
     def _control(self, path: str, body: bytes) -> Answer:
         if path == "/_control/reset":
             self.reset()
+        elif path == "/_control/workflow":
+            try:
+                self._control_workflow(json.loads(body or b"{}"))
+            except (ValueError, TypeError) as exc:
+                return error_answer(HTTPStatus.BAD_REQUEST, str(exc))
         elif path == "/_control/faults":
             try:
                 faults, latency = faults_from_json(json.loads(body or b"{}"))
@@ -332,64 +390,3 @@ def _resolve(path: str, *, control: bool) -> tuple[str, str | None, str | None]:
     if control and path in _CONTROL_METHODS:
         return "control", None, _CONTROL_METHODS[path]
     return "unknown", None, None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "FakeWRK/1.0"
-
-    def __init__(self, *args: Any, wrk: FakeWrk, **kwargs: Any) -> None:
-        # Set before super().__init__(), which handles the whole connection.
-        self.wrk = wrk
-        super().__init__(*args, **kwargs)
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without this, Nagle's algorithm and the
-        # client's delayed ACK add 40 ms to every answer on a keep-alive connection.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.wrk._track(self.connection, open_=True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.wrk._track(self.connection, open_=False)
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
-
-    def _serve(self) -> None:
-        # Always read the body, or it would be parsed as the next request on this connection.
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        answer = self.wrk._answer(self.command, self.path, self.headers.get("Authorization"), body)
-        if answer.refuse:
-            self._drop()
-            return
-        try:
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer.body)))
-            for name, value in answer.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(answer.body)
-        except ConnectionError:
-            # The client gave up waiting (its timeout is shorter than our latency): as a real
-            # server would, carry on rather than report an error.
-            self.close_connection = True
-
-    def _drop(self) -> None:
-        # A zero linger makes close() reset the connection: the client gets no HTTP answer
-        # at all, as when a load balancer or a crashing process drops it.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        # close() only really closes the socket once rfile, which holds a reference to it, is.
-        self.rfile.close()
-        self.connection.close()
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.wrk.verbose:
-            super().log_message(format, *args)

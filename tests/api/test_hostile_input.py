@@ -176,7 +176,7 @@ def test_a_body_over_the_limit_gets_413_from_content_length_without_being_read(a
         api, status_url(v2), b"", **{"wsgi.input": payload, "CONTENT_LENGTH": str(len(payload))}
     )
     message = assert_error(response, 413, "payload_too_large")
-    assert "1,048,576" in message
+    assert "2,097,152" in message
     assert not payload.read_started
     assert status_of(v2) == VersionStatus.READY
 

@@ -86,3 +86,20 @@ def test_the_page_costs_the_same_queries_with_a_long_history(client_project, ops
     for _ in range(5):
         automation_version_deploy(version_id=make_version(project).pk, actor=ops_user, source="api")
     assert queries() == before
+
+
+def test_the_page_shows_runs_and_an_open_incident_without_workflow_ids(client_project, settings):
+    from monitoring.events import run_event_parse
+    from monitoring.ingest import run_events_ingest
+    from tests.monitoring.runs import run
+
+    project, member = client_project
+    workflow_id = project.versions.get(version="v1").workflow_binding.workflow_id
+    events = [run(workflow_id, n, "error") for n in range(3)] + [run(workflow_id, 3, "canceled")]
+    run_events_ingest(events=[run_event_parse(e) for e in events], received_via="poll")
+
+    page = logged_in(member).get(f"/status/{project.slug}/").content.decode()
+
+    assert "failing</span>" in page
+    assert "3 runs failed in a row" in page
+    assert workflow_id not in page

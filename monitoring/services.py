@@ -1,0 +1,38 @@
+"""Monitoring turned on and off with the core's lifecycle (SPEC §4.7, issue 8 §7).
+
+Both run inside the transaction of the change that triggers them (see receivers.py).
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from .incidents import incident_resolve
+from .models import Incident, IncidentKind, Monitor
+
+
+def monitor_start(*, binding_id: int) -> Monitor:
+    """The binding's version went Live: watch its runs. The poll cursor stays, since the
+    runs before it are stored already, and so does the streak: stopping zeroed it, and a
+    binding that was never stopped (its deactivation failed) is still the same workflow
+    failing or not, with its incident, if any, still open."""
+    monitor, _ = Monitor.objects.update_or_create(
+        binding_id=binding_id, defaults={"stopped_at": None}
+    )
+    return monitor
+
+
+def monitor_stop(*, binding_id: int, reason: str) -> bool:
+    """WRK confirmed the deactivation of an archived version's workflow: stop ingesting and
+    polling its runs, and resolve its failing incident, if any, with `reason`. Drift stays
+    checked (an archived workflow that WRK runs again is drift), and a drift incident
+    resolves when the poll finds WRK and the database agreeing."""
+    now = timezone.now()
+    stopped = Monitor.objects.filter(binding_id=binding_id, stopped_at__isnull=True).update(
+        stopped_at=now, streak=0
+    )
+    for incident in Incident.objects.filter(
+        binding_id=binding_id, kind=IncidentKind.FAILING, resolved_at__isnull=True
+    ):
+        incident_resolve(incident=incident, resolution=reason, now=now)
+    return bool(stopped)
