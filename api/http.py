@@ -1,4 +1,5 @@
-"""JSON plumbing of the API: the error body of SPEC §5, body parsing and authentication."""
+"""JSON plumbing of the API: the error body of SPEC §5, body parsing, authentication and
+the idempotency keys of mutating calls (idempotency.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from .converters import MAX_ID
+from .idempotency import KeyRefused, idempotency_key, idempotent_response
 from .services import api_token_authenticate
 
 View = Callable[..., HttpResponse]
@@ -148,9 +150,18 @@ def api_view(methods: set[str]) -> Callable[[View], View]:
                 )
             request.api_user = user  # type: ignore[attr-defined]
             try:
-                return view(request, *args, **kwargs)
+                key = idempotency_key(request)
+                if key is None:
+                    return view(request, *args, **kwargs)
+                # A body refused as malformed (BadRequest) passes through and is not stored:
+                # nothing ran, and the corrected body may come with the same key.
+                return idempotent_response(
+                    request, user=user, key=key, respond=lambda: view(request, *args, **kwargs)
+                )
             except BadRequest as exc:
                 return error_response(400, exc.code, exc.message)
+            except KeyRefused as exc:
+                return error_response(exc.status, exc.code, exc.message, **exc.headers)
 
         return wrapper
 

@@ -4,6 +4,14 @@
 from typing import Any
 
 from .converters import MAX_ID
+from .idempotency import (
+    EXEMPT_PREFIXES,
+    HEADER,
+    IN_USE_RETRY_AFTER_SECONDS,
+    KEY_PATTERN,
+    MUTATING,
+    REPLAYED_HEADER,
+)
 from .openapi_schemas import LIST_PARAMETERS, SCHEMAS
 from .signatures import TOLERANCE_SECONDS
 from .webhooks import MAX_EVENTS
@@ -65,6 +73,25 @@ VERSION_ID = {
 AUTH_ERRORS = {
     "401": _error("No or invalid credentials."),
     "500": _error("internal_error: an unexpected error, logged for ops."),
+}
+IDEMPOTENCY_KEY = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": "A value unique to this request (a UUID, say). A retry with the same key "
+    "and body, within IDEMPOTENCY_KEY_TTL_SECONDS (24 h), gets the first answer again, with "
+    f"`{REPLAYED_HEADER}: true`, and changes nothing. Not stored, so that a retry runs anew: "
+    "409 deploy_in_progress, 502 wrk_unavailable, a 400 about the body itself, 500 "
+    "internal_error. Keys are per user.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{KEY_PATTERN}$"},
+}
+# What the Idempotency-Key header adds to a mutating operation's answers.
+KEY_ERRORS = {
+    "400": "invalid_idempotency_key: the Idempotency-Key header is not 1 to 255 printable "
+    "ASCII characters.",
+    "409": "idempotency_key_in_use: a request with this key is still being answered "
+    f"(Retry-After: {IN_USE_RETRY_AFTER_SECONDS}).",
+    "422": "idempotency_key_reused: this key came first with another method, path or body.",
 }
 MALFORMED = (
     "bad_request (a wrong or missing field), malformed_json (not UTF-8, not JSON, or nested "
@@ -290,6 +317,23 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _with_idempotency_keys(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every mutating operation takes the Idempotency-Key header and may refuse a key, as
+    api_view applies it: one rule for all, the webhook excepted."""
+    for path, operations in paths.items():
+        if path.startswith(EXEMPT_PREFIXES):
+            continue
+        for method, operation in operations.items():
+            if method.upper() not in MUTATING:
+                continue
+            operation["parameters"] = [*operation.get("parameters", []), IDEMPOTENCY_KEY]
+            responses = operation["responses"]
+            for status, text in KEY_ERRORS.items():
+                before = responses.get(status)
+                responses[status] = _error(f"{before['description']} {text}" if before else text)
+    return paths
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -300,7 +344,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": server_url.rstrip("/")}],
         "security": [{"bearer": []}, {"session": []}],
-        "paths": _paths(),
+        "paths": _with_idempotency_keys(_paths()),
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},

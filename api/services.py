@@ -1,9 +1,13 @@
-"""Bearer tokens: made here, shown once, stored as a digest."""
+"""Bearer tokens: made here, shown once, stored as a digest. Expired idempotency keys are
+pruned here."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from .models import ApiToken, token_digest, token_generate
+from .models import ApiToken, IdempotencyKey, token_digest, token_generate
 
 
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
@@ -28,3 +32,11 @@ def api_token_authenticate(*, secret: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def idempotency_keys_prune() -> int:
+    """Deletes the keys past IDEMPOTENCY_KEY_TTL_SECONDS, whose answers are no longer
+    replayed (a request with such a key takes it over anyway); returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lte=cutoff).delete()
+    return deleted

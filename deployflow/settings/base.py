@@ -165,6 +165,9 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", default=2 * 1024 * 1024, mini
 # The total of all request headers, cookies included. The web server's own limits must be
 # higher, or it answers first, in HTML.
 API_MAX_HEADER_BYTES = env_int("API_MAX_HEADER_BYTES", default=8 * 1024, minimum=1)
+# How long the first answer to an Idempotency-Key is replayed (SPEC §5: retries within a
+# day). Older keys are free again, and `manage.py prune_idempotency_keys` deletes them.
+IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600, minimum=1)
 
 # --- Notifications ------------------------------------------------------------------------
 SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
