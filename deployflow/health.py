@@ -149,4 +149,10 @@ class ReadyzView(HealthCheckView):
                 "message": result.error.message,
             }
         status = "unavailable" if failing else "warning" if warning else "ok"
-        return JsonResponse({"status": status, "checks": checks}, status=503 if failing else 200)
+        response = JsonResponse(
+            {"status": status, "checks": checks}, status=503 if failing else 200
+        )
+        # Each failing check is already logged as a warning by django-health-check; Django
+        # would log the 503 again at ERROR, which is kept for bugs.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response

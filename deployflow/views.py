@@ -6,6 +6,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
+from api.http import error_response
+from api.middleware import API_PREFIX
+from api.throttle import api_lockout
+
 
 def home(request: HttpRequest) -> HttpResponseRedirect:
     """Ops land in the admin; client users on their status pages; others on the login page."""
@@ -22,7 +26,15 @@ def locked_out(
     credentials: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """django-axes' answer to a login from a locked-out address (AXES_LOCKOUT_CALLABLE):
-    429 with a page that says why and for how long, in the admin's look."""
+    429 with a page that says why and for how long, in the admin's look; under /v1/ (the
+    failure that reached the limit was a bearer token), the API's JSON error."""
+    if request.path_info.startswith(API_PREFIX) and (lockout := api_lockout(request)):
+        return error_response(
+            429,
+            "too_many_attempts",
+            lockout.message,
+            **{"Retry-After": str(lockout.retry_after)},
+        )
     cool_off = get_cool_off(request)
     seconds = math.ceil(cool_off.total_seconds()) if cool_off is not None else 60
     response = render(
