@@ -56,7 +56,8 @@ def test_the_admin_runs_without_csp_violations(page: Page, wrk, artifacts):
     ]
     for url in pages:
         response = page.goto(url)
-        assert response is not None and response.ok, url
+        assert response is not None, url
+        assert response.ok, url
         assert "default-src 'self'" in response.headers["content-security-policy"]
         assert violations(page) == [], url
     # The deploy confirmation's own script (static, no inline code) still works: the

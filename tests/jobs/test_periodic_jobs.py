@@ -52,7 +52,8 @@ def test_a_due_job_runs_once_per_interval_and_its_run_is_recorded(wrk):
         1,
         "Nothing to reconcile.",
     )
-    assert run.last_success_at is not None and run.finished_at is not None
+    assert run.last_success_at is not None
+    assert run.finished_at is not None
     # Another scheduler (another machine) finds it done for this interval.
     assert job_run_if_due(RECONCILE) == Attempt.NOT_DUE
     assert 59 < seconds_until_due(RECONCILE) <= 60
