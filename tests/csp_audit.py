@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from html.parser import HTMLParser
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 # Data blocks: the browser does not run them, so the policy does not apply.
@@ -46,7 +46,7 @@ def csp_problems(response: HttpResponseBase) -> list[str]:
     problems = []
     if "Content-Security-Policy" not in response:
         problems.append("no Content-Security-Policy header")
-    if not response.streaming:
+    if isinstance(response, HttpResponse):
         parser = _Inline()
         parser.feed(response.content.decode(response.charset or "utf-8", "replace"))
         problems += parser.problems

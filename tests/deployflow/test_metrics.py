@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from automations.deploy import automation_version_deploy
 from automations.errors import ServiceError
+from deployflow.metrics import INCIDENT_MODEL
 from jobs.schedule import Job, job_run_if_due
 from jobs.services import worker_heartbeat_beat
 from tests.factories import make_project, make_user, make_version
@@ -83,7 +84,7 @@ def test_deploys_deliveries_wrk_latency_jobs_and_workers(wrk, ops_user):
 def test_open_incidents_are_reported_once_monitoring_has_them():
     names = {name for name, _ in scrape()}
     try:
-        apps.get_model("monitoring", "Incident")
+        apps.get_model(INCIDENT_MODEL)
     except LookupError:
         assert "deployflow_open_incidents" not in names
     else:
