@@ -92,14 +92,16 @@ def test_gunicorn_serves_the_production_stack(wrk, tmp_path):
         while True:
             assert server.poll() is None, log.read_text()
             try:
-                healthz = requests.get(f"{base}/healthz", timeout=2)
+                # The master listens before its workers have loaded the app: a request
+                # may wait for one.
+                healthz = requests.get(f"{base}/healthz", timeout=10)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.1)
         assert (healthz.status_code, healthz.text) == (200, "ok\n")
 
-        readyz = requests.get(f"{base}/readyz", timeout=10)
+        readyz = requests.get(f"{base}/readyz", timeout=20)
         assert readyz.status_code == 200, readyz.text
         assert readyz.json()["status"] == "ok", readyz.json()
 
