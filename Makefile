@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`. Both install first.
+# The commands of the README: `make demo`, `make serve` and `make test`. Each installs first.
 SHELL := /bin/bash
 # Python comes from pyenv (see .python-version); uv must never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
@@ -6,7 +6,7 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo test lint format graph ci
+.PHONY: install demo serve test lint format graph ci
 
 install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -14,6 +14,11 @@ install:
 
 demo: install
 	./bin/demo
+
+# The production stack on this machine (gunicorn, WhiteNoise, the worker, the periodic
+# jobs) against DATABASE_URL; see the README's "Running in production".
+serve: install
+	./bin/serve
 
 # PostgreSQL: with TEST_DATABASE_URL unset and a server at 127.0.0.1:5432 (CI's), bash's own
 # probe lets pytest run exactly as it always did. Otherwise bin/pg-private names the server:

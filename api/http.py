@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from .converters import MAX_ID
 from .idempotency import KeyRefused, idempotency_key, idempotent_response
 from .services import api_token_authenticate
+from .throttle import api_auth_failed, api_lockout
 
 View = Callable[..., HttpResponse]
 
@@ -126,10 +127,18 @@ def api_view(methods: set[str]) -> Callable[[View], View]:
             header = request.headers.get("Authorization", "")
             user: User | None = None
             if header:
+                if (lockout := api_lockout(request)) is not None:
+                    return error_response(
+                        429,
+                        "too_many_attempts",
+                        lockout.message,
+                        **{"Retry-After": str(lockout.retry_after)},
+                    )
                 scheme, _, secret = header.partition(" ")
                 if scheme.lower() == "bearer" and secret.strip():
                     user = api_token_authenticate(secret=secret.strip())
                 if user is None:
+                    api_auth_failed(request)
                     return error_response(
                         401,
                         "unauthenticated",

@@ -72,6 +72,9 @@ VERSION_ID = {
 }
 AUTH_ERRORS = {
     "401": _error("No or invalid credentials."),
+    "429": _error(
+        "too_many_attempts: too many failed authentications from this address; see Retry-After."
+    ),
     "500": _error("internal_error: an unexpected error, logged for ops."),
 }
 IDEMPOTENCY_KEY = {
@@ -196,6 +199,7 @@ def _paths() -> dict[str, Any]:
                         "wrk_unavailable: WRK could not be asked (adopt)."
                     ),
                     "401": AUTH_ERRORS["401"],
+                    "429": AUTH_ERRORS["429"],
                     **_edge_errors(),
                 },
             }

@@ -44,6 +44,7 @@ from .deactivate import (
     wrk_deactivate,
 )
 from .errors import ErrorCode, ServiceError
+from .log_context import deploy_logging
 from .models import (
     AutomationVersion,
     BindingStatus,
@@ -85,8 +86,13 @@ def automation_version_deploy(*, version_id: int, actor: User | None, source: st
     # Before the version is even looked up: an unknown id must not answer differently.
     require_deploy_permission(actor=actor)
     deployment = deployment_claim(version_id=version_id, actor=actor, source=source)
-    workflow_id = deployment.workflow_id
+    with deploy_logging(deployment.pk):
+        return _activate_and_record(deployment)
 
+
+def _activate_and_record(deployment: Deployment) -> DeployResult:
+    workflow_id = deployment.workflow_id
+    version_id = deployment.automation_version_id
     try:
         state = wrk_client().activate(workflow_id)
     except WrkError as exc:
@@ -144,12 +150,13 @@ def automation_version_adopt(*, version_id: int, actor: User | None, source: str
     deployment = deployment_claim(
         version_id=version_id, actor=actor, source=DeploymentSource.MANUAL
     )
-    return _record_success(
-        deployment,
-        attempts=None,
-        extra={"adopted": True, "requested_via": source},
-        what_wrk_said=f"WRK reported {workflow_id} active (activated by hand).",
-    )
+    with deploy_logging(deployment.pk):
+        return _record_success(
+            deployment,
+            attempts=None,
+            extra={"adopted": True, "requested_via": source},
+            what_wrk_said=f"WRK reported {workflow_id} active (activated by hand).",
+        )
 
 
 def wrk_reports_active(*, workflow_id: str) -> bool:

@@ -35,6 +35,7 @@ from .deploy import (
     deployment_complete,
     deployment_record_failure,
 )
+from .log_context import deploy_logging
 from .models import Deployment, DeploymentSource, DeploymentStatus, WorkflowBinding
 from .selectors import (
     bindings_of_errored_versions_unreported,
@@ -79,7 +80,8 @@ def deployments_reconcile() -> ReconcileReport:
     ).filter(status=DeploymentStatus.IN_PROGRESS, started_at__lt=cutoff)
     for deployment in stale:
         try:
-            _reconcile_deployment(deployment, report)
+            with deploy_logging(deployment.pk):
+                _reconcile_deployment(deployment, report)
         except DeploymentNotInProgressError:
             report.lines.append(
                 f"deployment {deployment.pk}: recorded by its own process meanwhile."

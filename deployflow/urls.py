@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .health import ReadyzView
+from .metrics import metrics
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,4 +12,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("status/", include("status.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    # /healthz is answered by deployflow.middleware.HealthzMiddleware, before any of these.
+    path("readyz", ReadyzView.as_view(), name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -26,6 +26,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from .metrics import WRK_CALL_SECONDS
+
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -133,7 +135,7 @@ class WrkClient:
         return self._change_state(workflow_id, "deactivate", active=False)
 
     def get_workflow(self, workflow_id: str) -> WorkflowState:
-        response = self._request("GET", self._workflow_url(workflow_id))
+        response = self._request("GET", self._workflow_url(workflow_id), op="get")
         return self._parse_state(workflow_id, response, attempts=1)
 
     def list_runs(
@@ -142,7 +144,9 @@ class WrkClient:
         params: dict[str, str | int] = {"limit": limit}
         if since:
             params["since"] = since
-        response = self._request("GET", f"{self._workflow_url(workflow_id)}/runs", params=params)
+        response = self._request(
+            "GET", f"{self._workflow_url(workflow_id)}/runs", op="runs", params=params
+        )
         data = self._json(response)
         runs = data.get("runs")
         if not isinstance(runs, list):
@@ -160,7 +164,7 @@ class WrkClient:
 
         def once() -> WorkflowState:
             try:
-                response = self._request("PATCH", url)
+                response = self._request("PATCH", url, op=verb)
             except WrkPermanentError as exc:
                 if exc.status == 409:
                     return WorkflowState(workflow_id=workflow_id, active=active, already=True)
@@ -211,7 +215,20 @@ class WrkClient:
         exc = state.outcome.exception() if state.outcome else None
         logger.warning("WRK call failed (attempt %d), retrying: %s", state.attempt_number, exc)
 
-    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, url: str, *, op: str, **kwargs: Any) -> requests.Response:
+        started = time.perf_counter()
+        outcome = "permanent"
+        try:
+            response = self._checked(method, url, **kwargs)
+            outcome = "ok"
+            return response
+        except WrkTransientError:
+            outcome = "transient"
+            raise
+        finally:
+            WRK_CALL_SECONDS.labels(op=op, outcome=outcome).observe(time.perf_counter() - started)
+
+    def _checked(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:

@@ -1,11 +1,14 @@
 """Settings shared by every environment; each value comes from SPEC §6's variables."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
+from deployflow.logs import logging_config
 from wrk_client.bounds import deploy_stale_floor, stale_setting_problem
 
 from .email import anymail_settings, mailers_from_url
@@ -35,19 +38,45 @@ INSTALLED_APPS = [
     "monitoring",
     "api",
     "status",
+    # Failed logins and API token failures, counted per address (the lockout).
+    "axes",
 ]
 
 MIDDLEWARE = [
-    # First, so that it measures a request under /v1/ before anything else reads it.
+    # First: the process answers /healthz whatever the Host, the scheme or the database.
+    "deployflow.middleware.HealthzMiddleware",
+    # Then the request's id, so that every line logged for it carries it (a 431 included).
+    "deployflow.middleware.RequestIdMiddleware",
+    # Before the rest of the stack, so that it measures a request under /v1/ before anything
+    # else reads it.
     "api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it answers a locked-out login with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Every page: scripts, styles, images and fonts from this site only, and nothing inline
+# (no inline <script>, no style="" attribute; the templates keep both in static files), so
+# an injected tag cannot run or restyle a page. No framing, no plugins, forms post here only.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 ROOT_URLCONF = "deployflow.urls"
 WSGI_APPLICATION = "deployflow.wsgi.application"
@@ -90,18 +119,46 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (and WhiteNoise serves from, in production).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-AUTHENTICATION_BACKENDS = ["deployflow.auth.OneQueryModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First, as django-axes requires: it refuses a locked-out address before any password
+    # is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "deployflow.auth.OneQueryModelBackend",
+]
+# The lockout: AUTH_FAILURE_LIMIT failed admin or client logins, or API bearer tokens, from
+# one address lock it out for AUTH_LOCKOUT_SECONDS (each new failure meanwhile restarts the
+# wait). Per address only, so that nobody can lock a user out from elsewhere by guessing
+# their password. Behind a proxy, TRUSTED_PROXY_COUNT says how many X-Forwarded-For hops
+# to trust; without it every client would share the proxy's address.
+AXES_FAILURE_LIMIT = env_int("AUTH_FAILURE_LIMIT", default=10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("AUTH_LOCKOUT_SECONDS", default=900, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_LOCKOUT_CALLABLE = "deployflow.views.locked_out"
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+# Failed logins are kept in the admin (Axes > Access attempts); successes are not logged.
+AXES_DISABLE_ACCESS_LOG = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 
 # Work off the request path (notification delivery) goes through django.tasks, stored in the
 # same database so that a task enqueued inside the deploy transaction commits or rolls back
-# with it.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# with it. TASKS_REDIS_URL moves the queue to RQ (django-tasks-rq, the `rq` dependency
+# group) once the database queue is outgrown; see the README's "Several machines".
+TASKS_REDIS_URL = env_str("TASKS_REDIS_URL")
+if TASKS_REDIS_URL:
+    INSTALLED_APPS += ["django_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Each worker writes a heartbeat this often; one silent for WORKER_DEAD_AFTER_SECONDS is dead
 # and the task it was running is failed. So a worker that stalls for a moment is not taken
 # for dead, keep the second several times the first.
@@ -109,6 +166,16 @@ WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", default=10.0, m
 WORKER_DEAD_AFTER_SECONDS = env_float("WORKER_DEAD_AFTER_SECONDS", default=60.0, minimum=1.0)
 # How often each worker sweeps up after dead ones (it also does so when it starts).
 WORKER_SWEEP_SECONDS = env_float("WORKER_SWEEP_SECONDS", default=30.0, minimum=0.1)
+
+# --- Periodic jobs (`manage.py run_jobs`) -------------------------------------------------
+# reconcile every minute: an interrupted deploy is picked up by a run that starts at most a
+# minute after it turned stale, so it is finished within DEPLOY_STALE_AFTER_SECONDS + 60 s
+# (plus that run's WRK calls).
+JOB_RECONCILE_SECONDS = env_float("JOB_RECONCILE_SECONDS", default=60.0, minimum=0.1)
+JOB_POLL_WRK_SECONDS = env_float("JOB_POLL_WRK_SECONDS", default=60.0, minimum=0.1)
+JOB_PRUNE_SECONDS = env_float("JOB_PRUNE_SECONDS", default=86400.0, minimum=0.1)
+# Raw run events older than this are pruned daily; hourly rollups and incidents stay.
+RUN_EVENTS_RETENTION_DAYS = env_int("RUN_EVENTS_RETENTION_DAYS", default=30, minimum=1)
 
 # --- WRK Platform -------------------------------------------------------------------------
 WRK_API_BASE_URL = env_str("WRK_API_BASE_URL", "http://127.0.0.1:8765").rstrip("/")
@@ -188,11 +255,13 @@ NOTIFICATION_SENDING_STALE_SECONDS = env_float(
 # Absolute base of links in emails and Slack messages.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django": {"level": "INFO", "propagate": True}},
-}
+# --- Observability ------------------------------------------------------------------------
+# `json`: one JSON object per line (time, level, logger, message, request_id, deploy_id, job)
+# for a log shipper; `plain` for a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of plain, json.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO").upper())
+# Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>`; without a token,
+# only staff sessions may read it.
+METRICS_TOKEN = env_str("METRICS_TOKEN")

@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .env import env_str
+
 SIMPLE = {
     "console": "django.core.mail.backends.console.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
@@ -28,7 +30,7 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
     if scheme in SIMPLE:
         return {"default": {"BACKEND": SIMPLE[scheme]}}
     if scheme == "anymail":
-        esp = os.environ.get("ANYMAIL_ESP", "").strip()
+        esp = env_str("ANYMAIL_ESP").strip()
         if not esp:
             raise ImproperlyConfigured("EMAIL_URL=anymail: needs ANYMAIL_ESP, e.g. 'mailgun'.")
         return {"default": {"BACKEND": f"anymail.backends.{esp}.EmailBackend"}}
@@ -53,9 +55,11 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
 
 
 def anymail_settings() -> dict[str, str]:
-    """ANYMAIL_<KEY>=value variables → the ANYMAIL setting dict (ANYMAIL_ESP excluded)."""
-    return {
-        name.removeprefix("ANYMAIL_"): value
-        for name, value in os.environ.items()
-        if name.startswith("ANYMAIL_") and name != "ANYMAIL_ESP"
+    """ANYMAIL_<KEY>=value variables → the ANYMAIL setting dict (ANYMAIL_ESP excluded);
+    ANYMAIL_<KEY>_FILE names a file holding the value, as for every other variable."""
+    names = {
+        name.removesuffix("_FILE")
+        for name in os.environ
+        if name.startswith("ANYMAIL_") and name not in {"ANYMAIL_ESP", "ANYMAIL_ESP_FILE"}
     }
+    return {name.removeprefix("ANYMAIL_"): env_str(name) for name in sorted(names)}

@@ -15,7 +15,23 @@ WRK_WEBHOOK_SECRET = env_required("WRK_WEBHOOK_SECRET")
 # Printing mail to a console is no way to reach a client: default to a local MTA.
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "smtp://localhost:25"))
 
+# WhiteNoise serves the static files from the app server, right after SecurityMiddleware (so
+# HTTPS and HSTS apply to them too): hashed names cached for a year, gzip and Brotli copies
+# made once by collectstatic.
+MIDDLEWARE = [*MIDDLEWARE]  # noqa: F405
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Trusted only because the proxy in front (see the README's checklist) overwrites it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes and Prometheus speak plain HTTP to the process, inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^readyz$", r"^metrics$"]
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

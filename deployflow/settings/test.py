@@ -28,3 +28,5 @@ NOTIFICATION_RETRY_BASE_SECONDS = 0.01
 NOTIFICATION_RETRY_MAX_SECONDS = 0.05
 # Dev-only: the stand-in WRK and the demo seed, which the tests exercise too.
 INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]  # noqa: F405
+# Outermost: every page a test renders is checked against the CSP (tests/csp_audit.py).
+MIDDLEWARE = ["tests.csp_audit.CspAuditMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -233,11 +233,12 @@ def test_the_openapi_document_describes_the_api(client):
     assert doc["openapi"].startswith("3.")
     patch_op = doc["paths"]["/v1/automation-versions/{version_id}/status"]["patch"]
     assert set(patch_op["responses"]) == {
-        *("200", "400", "401", "403", "404", "409", "411", "413", "422", "431", "500", "502"),
+        *("200", "400", "401", "403", "404", "409", "411", "413", "422", "429", "431"),
+        *("500", "502"),
         "default",
     }
     get_op = doc["paths"]["/v1/automation-versions/{version_id}"]["get"]
-    assert set(get_op["responses"]) == {"200", "401", "403", "404", "431", "500", "default"}
+    assert set(get_op["responses"]) == {"200", "401", "403", "404", "429", "431", "500", "default"}
     errors = [
         response
         for path in doc["paths"].values()

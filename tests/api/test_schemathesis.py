@@ -35,6 +35,13 @@ def keep_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(autouse=True)
+def no_lockout(settings):
+    """Invalid credentials are part of the run, from one address: it must not be locked out
+    (the lockout's own tests are in tests/api/test_throttle.py)."""
+    settings.AXES_FAILURE_LIMIT = 1_000_000
+
+
 @pytest.fixture
 def token(db, wrk, keep_connection) -> str:
     """An ops token, and a project with a Live and a Ready version to act on."""
