@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from automations.models import Project
 from deployflow.admin_mixins import ReadOnlyAdminMixin
 
-from .display import audit_summary
+from .display import audit_summary, details_table, resource_link
 from .models import AuditLog
 
 CSV_COLUMNS = [
@@ -38,7 +38,7 @@ DETAIL_FIELDS = (
     "resource",
     "project_label",
     "actor_label",
-    "pretty_metadata",
+    "details",
 )
 # Rows fetched per round trip while streaming: memory stays flat however long the export.
 CSV_CHUNK_SIZE = 2000
@@ -92,7 +92,7 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditLog]):
 
     list_display = [
         "created_at",
-        "action_type",
+        "action",
         "resource",
         "project_label",
         "actor_label",
@@ -120,11 +120,11 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditLog]):
     readonly_fields = DETAIL_FIELDS
 
     @admin.display(description="resource", ordering="resource_type")
-    def resource(self, row: AuditLog) -> str:
-        return f"{row.resource_type}:{row.resource_id}"
+    def resource(self, row: AuditLog) -> SafeString | str:
+        return resource_link(row)
 
     @admin.display(description="project", ordering="project__name")
-    def project_label(self, row: AuditLog) -> str | None:
+    def project_label(self, row: AuditLog) -> SafeString | str | None:
         if row.project_id is None:
             return None
         try:
@@ -132,7 +132,18 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditLog]):
         except Project.DoesNotExist:
             # The change page loads the row without the join, so the lookup can raise.
             project = None
-        return project.name if project is not None else f"#{row.project_id} (deleted)"
+        if project is None:
+            return f"#{row.project_id} (deleted)"
+        url = reverse("admin:automations_project_change", args=[project.pk])
+        return format_html('<a href="{}">{}</a>', url, project.name)
+
+    @admin.display(description="action", ordering="action_type")
+    def action(self, row: AuditLog) -> SafeString:
+        return format_html(
+            '<span class="df-badge df-badge-{}">{}</span>',
+            row.action_type,
+            row.get_action_type_display(),
+        )
 
     @admin.display(description="actor", ordering="actor_username")
     def actor_label(self, row: AuditLog) -> str:
@@ -140,11 +151,11 @@ class AuditLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditLog]):
 
     @admin.display(description="details")
     def summary(self, row: AuditLog) -> str | None:
-        return audit_summary(row.metadata)
+        return audit_summary(row.metadata, error=True)
 
-    @admin.display(description="metadata")
-    def pretty_metadata(self, row: AuditLog) -> SafeString:
-        return format_html("<pre>{}</pre>", json.dumps(row.metadata, indent=2, sort_keys=True))
+    @admin.display(description="details")
+    def details(self, row: AuditLog) -> SafeString:
+        return details_table(row.metadata)
 
     def get_urls(self) -> list[URLPattern]:
         opts = self.opts

@@ -1,22 +1,37 @@
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 
+from automations.admin_display import attempts_text, status_badge, with_quiet_line
 from deployflow.admin_mixins import ReadOnlyAdminMixin
+from deployflow.words import short
 
 from .delivery import deliveries_resend
 from .models import Delivery, DeliveryStatus, Notification
+from .preview import delivery_preview
+
+# What a delivery's page shows above its message, three to a row.
+DELIVERY_ROWS = (
+    ("template", "channel", "recipient"),
+    ("status_label", "attempts", "last_error"),
+    ("created_at", "next_attempt_at", "sent_at"),
+)
+DELIVERY_FIELDS = tuple(name for row in DELIVERY_ROWS for name in row)
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Delivery]):
     list_display = [
         "created_at",
-        "channel",
-        "template",
+        "message",
         "recipient",
-        "status",
-        "attempts",
+        "status_and_attempts",
         "short_error",
         "sent_at",
     ]
@@ -24,11 +39,38 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Delivery]):
     search_fields = ["recipient", "last_error"]
     date_hierarchy = "created_at"
     actions = ["resend"]
+    fieldsets = [
+        (None, {"fields": DELIVERY_ROWS}),
+        ("The message as sent", {"fields": ["message_as_sent"]}),
+        ("Payload", {"fields": ["payload_json"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = [*DELIVERY_FIELDS, "message_as_sent", "payload_json"]
+
+    @admin.display(description="message", ordering="template")
+    def message(self, delivery: Delivery) -> SafeString:
+        return with_quiet_line(delivery.get_template_display(), delivery.get_channel_display())
+
+    @admin.display(description="status", ordering="status")
+    def status_and_attempts(self, delivery: Delivery) -> SafeString:
+        return with_quiet_line(status_badge(delivery.status), attempts_text(delivery.attempts))
+
+    @admin.display(description="status")
+    def status_label(self, delivery: Delivery) -> SafeString:
+        return status_badge(delivery.status)
 
     @admin.display(description="last error")
     def short_error(self, delivery: Delivery) -> str:
-        error = delivery.last_error
-        return error if len(error) <= 80 else error[:79] + "…"
+        return short(delivery.last_error)
+
+    @admin.display(description="message")
+    def message_as_sent(self, delivery: Delivery) -> SafeString:
+        return render_to_string(
+            "notifications/admin_preview.html", {"preview": delivery_preview(delivery)}
+        )
+
+    @admin.display(description="payload")
+    def payload_json(self, delivery: Delivery) -> SafeString:
+        return format_html("<pre>{}</pre>", json.dumps(delivery.payload, indent=2, sort_keys=True))
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("notifications.resend_delivery")
@@ -38,13 +80,23 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Delivery]):
         selected = list(queryset.values_list("pk", flat=True))
         queued = deliveries_resend(delivery_ids=selected)
         if queued:
-            self.message_user(request, f"{len(queued)} delivery(ies) queued again.")
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d delivery queued again.", "%(n)d deliveries queued again.", len(queued)
+                )
+                % {"n": len(queued)},
+            )
         skipped = len(selected) - len(queued)
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} delivery(ies) skipped: only failed ones ({DeliveryStatus.FAILED}) "
-                "can be resent.",
+                ngettext(
+                    "%(n)d delivery skipped: only failed ones (%(failed)s) can be resent.",
+                    "%(n)d deliveries skipped: only failed ones (%(failed)s) can be resent.",
+                    skipped,
+                )
+                % {"n": skipped, "failed": DeliveryStatus.FAILED},
                 level=messages.WARNING,
             )
 
