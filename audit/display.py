@@ -29,7 +29,8 @@ def audit_summary(metadata: dict[str, Any], *, error: bool = False) -> str | Non
     if metadata.get("approved_by"):
         parts.append(f"approved by {metadata['approved_by']}")
     if error and metadata.get("error"):
-        parts.append(short(str(metadata["error"])))
+        # Long enough for WRK's own words, which come last.
+        parts.append(short(str(metadata["error"]), 160))
     return " · ".join(parts) or None
 
 

@@ -1,11 +1,12 @@
 """How the admin shows statuses, durations and the cells that pair two facts: one badge
 style for every status, and a quieter second line where a column would be too many."""
 
+import re
 from datetime import datetime
 
 from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from deployflow.words import attempts, source_words
@@ -26,6 +27,12 @@ def warning_badge(text: str, title: str = "") -> SafeString:
 def with_quiet_line(main: object, quiet: object) -> SafeString:
     """Two facts in one cell: `main`, and `quiet` under it in small grey type."""
     return format_html('{}<div class="df-quiet">{}</div>', main, quiet)
+
+
+def breakable(text: str) -> SafeString:
+    """`text` (an email address, a dotted name) that may wrap after its `@` and its dots, and
+    nowhere else, when its column is narrow."""
+    return mark_safe(re.sub(r"([@.])", r"\1<wbr>", conditional_escape(text)))  # noqa: S308 - escaped first
 
 
 def duration(started: datetime | None, finished: datetime | None) -> str:

@@ -142,7 +142,8 @@ class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[AutomationVersion, P
     classes = ["df-rows"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AutomationVersion]:
-        return super().get_queryset(request).select_related("workflow_binding")
+        # The project too: each row's title (the version's str) names it.
+        return super().get_queryset(request).select_related("project", "workflow_binding")
 
     @admin.display(description="version")
     def version_link(self, version: AutomationVersion) -> SafeString:

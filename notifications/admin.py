@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
-from automations.admin_display import attempts_text, status_badge, with_quiet_line
+from automations.admin_display import attempts_text, breakable, status_badge, with_quiet_line
 from deployflow.admin_mixins import ReadOnlyAdminMixin
 from deployflow.words import short
 
@@ -27,14 +27,8 @@ DELIVERY_FIELDS = tuple(name for row in DELIVERY_ROWS for name in row)
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Delivery]):
-    list_display = [
-        "created_at",
-        "message",
-        "recipient",
-        "status_and_attempts",
-        "short_error",
-        "sent_at",
-    ]
+    # When it was sent is on its page: the list leaves the room to whom and what went wrong.
+    list_display = ["created_at", "message", "recipient_cell", "status_and_attempts", "short_error"]
     list_filter = ["status", "channel", "template"]
     search_fields = ["recipient", "last_error"]
     date_hierarchy = "created_at"
@@ -49,6 +43,10 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Delivery]):
     @admin.display(description="message", ordering="template")
     def message(self, delivery: Delivery) -> SafeString:
         return with_quiet_line(delivery.get_template_display(), delivery.get_channel_display())
+
+    @admin.display(description="recipient", ordering="recipient")
+    def recipient_cell(self, delivery: Delivery) -> SafeString:
+        return breakable(delivery.recipient)
 
     @admin.display(description="status", ordering="status")
     def status_and_attempts(self, delivery: Delivery) -> SafeString:
