@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -99,9 +100,36 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Delivery]):
             )
 
 
+def _kind_words(kind: str) -> str:
+    return kind.replace("_", " ").capitalize()
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds that occur, in words ("Deactivation failed", not `deactivation_failed`)."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
+        kinds = Notification.objects.order_by("kind").values_list("kind", flat=True).distinct()
+        return [(kind, _kind_words(kind)) for kind in kinds]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Notification]
+    ) -> QuerySet[Notification]:
+        value = self.value()
+        return queryset if value is None else queryset.filter(kind=value)
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Notification]):
-    list_display = ["created_at", "recipient", "kind", "title", "read_at"]
-    list_filter = ["kind"]
+    list_display = ["created_at", "recipient", "kind_label", "title", "read_at"]
+    list_filter = [KindFilter]
     list_select_related = ["recipient"]
     search_fields = ["title", "recipient__username"]
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, notification: Notification) -> str:
+        return _kind_words(notification.kind)
