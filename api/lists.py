@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import ngettext
 
 from automations.errors import ServiceError
 from automations.models import DeploymentSource, Project, VersionStatus
@@ -79,13 +80,15 @@ def _registration(data: dict[str, Any]) -> tuple[int, str, str]:
     fields = {"project", *TEXT_FIELDS}
     unknown = sorted(set(data) - fields)
     if unknown:
+        what = ngettext("Unknown field", "Unknown fields", len(unknown))
         raise BadRequest(
-            f"Unknown field(s): {echo(', '.join(unknown))}. Send project, version and workflow_id."
+            f"{what}: {echo(', '.join(unknown))}. Send project, version and workflow_id."
         )
     missing = sorted(fields - set(data))
     if missing:
+        what = ngettext("Missing field", "Missing fields", len(missing))
         raise BadRequest(
-            f"Missing field(s): {', '.join(missing)}, e.g. "
+            f"{what}: {', '.join(missing)}, e.g. "
             '{"project": 1, "version": "v1.2", "workflow_id": "wf-123"}.'
         )
     project = data["project"]

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from .converters import MAX_ID
 from .http import BadRequest, echo
@@ -59,7 +60,8 @@ def refuse_unknown_params(request: HttpRequest, allowed: set[str]) -> None:
     unknown = sorted(set(request.GET) - allowed - {"cursor", "limit"})
     if unknown:
         known = ", ".join(sorted(allowed | {"cursor", "limit"}))
-        raise BadRequest(f"Unknown query parameter(s): {echo(', '.join(unknown))}. Known: {known}.")
+        what = ngettext("Unknown query parameter", "Unknown query parameters", len(unknown))
+        raise BadRequest(f"{what}: {echo(', '.join(unknown))}. Known: {known}.")
 
 
 def paginate[M: Model](

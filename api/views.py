@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import ngettext
 
 from automations.deploy import automation_version_adopt, automation_version_deploy
 from automations.errors import ServiceError
@@ -30,8 +31,9 @@ def _requested_status(data: dict[str, Any]) -> tuple[str, bool]:
     """The requested status, and whether to adopt a manual activation in WRK."""
     unknown = sorted(set(data) - {"status", "adopt"})
     if unknown:
+        what = ngettext("Unknown field", "Unknown fields", len(unknown))
         raise BadRequest(
-            f"Unknown field(s): {echo(', '.join(unknown))}. Only 'status' (and 'adopt') can be set."
+            f"{what}: {echo(', '.join(unknown))}. Only 'status' (and 'adopt') can be set."
         )
     if "status" not in data:
         raise BadRequest('Missing field \'status\', e.g. {"status": "Live"}.')

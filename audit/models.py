@@ -45,6 +45,13 @@ class ActionType(models.TextChoices):
     INCIDENT_RESOLVED = "incident_resolved"
 
 
+# What each resource type is called in words, and the metadata key that names the resource.
+RESOURCE_NAMES = {
+    "automation_version": ("version", "version"),
+    "workflow_binding": ("workflow", "workflow_id"),
+}
+
+
 class AuditLog(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -82,7 +89,7 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action_type} {self.resource_type}:{self.resource_id}"
+        return f"{self.get_action_type_display()}: {self.resource_name()}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -91,3 +98,23 @@ class AuditLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditLogImmutableError("Audit rows are append-only.")
+
+    def resource_name(self) -> str:
+        """The resource in words, `version v1.2` or `workflow wf-7`, from the row alone: the
+        metadata keeps the names as they were, after a rename or a deletion too."""
+        noun, key = RESOURCE_NAMES.get(self.resource_type, (self.resource_type, ""))
+        label = self.metadata.get(key) if key else None
+        if label:
+            return f"{noun} {label}"
+        return f"{noun.replace('_', ' ')} #{self.resource_id}"
+
+    def version_id(self) -> int | None:
+        """The automation version the row is about (a binding's row names its version)."""
+        if self.resource_type == "automation_version":
+            raw: object = self.resource_id
+        else:
+            raw = self.metadata.get("version_id")
+        try:
+            return int(str(raw))
+        except ValueError:
+            return None

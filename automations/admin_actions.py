@@ -32,6 +32,8 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from deployflow.words import attempts
+
 from .deactivate import workflow_binding_deactivate
 from .deploy import (
     DeployResult,
@@ -190,14 +192,14 @@ def _say_success(
             "(WRK was not asked to activate it again)."
         )
     else:
-        text = f"{version} is Live (WRK answered after {result.attempts} attempt(s))."
+        text = f"{version} is Live (WRK answered after {attempts(result.attempts)})."
     if result.previous is not None:
         text += f" {result.previous.version} was archived."
     say(text, messages.SUCCESS)
     if result.deactivation == "failed":
         say(
             f"The previous workflow is still active: {result.deactivation_error} "
-            "Use “Retry deactivation” on the archived version, or run `manage.py reconcile`.",
+            "Use “Retry deactivation” on the archived version, or run manage.py reconcile.",
             messages.WARNING,
         )
 

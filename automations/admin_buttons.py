@@ -153,7 +153,7 @@ def next_step(version: AutomationVersion, user: User, plan: DeployPlan) -> str:
     if binding is not None and binding.deactivation_pending:
         step += (
             f" WRK never confirmed that its workflow {binding.workflow_id} stopped: retry "
-            "the deactivation (or `manage.py reconcile` will)."
+            "the deactivation (or manage.py reconcile will)."
         )
     return step
 

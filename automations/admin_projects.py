@@ -11,10 +11,19 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 
 from deployflow.admin_mixins import ReadOnlyAdminMixin
 
-from .admin_display import deployment_outcome, duration, status_badge
+from .admin_display import (
+    attempts_text,
+    deployment_by,
+    deployment_outcome,
+    duration,
+    status_badge,
+    version_link,
+    workflow_cell,
+)
 from .models import (
     PERM_DEPLOY,
     PERM_RESTAGE,
@@ -25,21 +34,22 @@ from .models import (
     Project,
     VersionStatus,
 )
-from .selectors import projects_with_overview
+from .selectors import newest_of_project, project_row_counts, projects_with_overview
 
 HISTORY_FIELDS: tuple[str, ...] = (
     "started_at",
     "version_link",
-    "actor",
-    "source",
     "outcome",
-    "attempts",
+    "by",
+    "attempts_label",
     "took",
-    "rollback",
     "error",
 )
 VERSION_HISTORY_FIELDS = tuple(f for f in HISTORY_FIELDS if f != "version_link")
-VERSION_ROW_FIELDS = ("version", "badge", "workflow", "created_at")
+VERSION_ROW_FIELDS = ("version_link", "badge", "workflow", "created_at")
+# A project's page lists this many of its newest versions and deploys; the changelists,
+# filtered to the project, have them all (linked from the page).
+PROJECT_PAGE_ROWS = 20
 
 
 @admin.register(Client)
@@ -60,6 +70,8 @@ class DeploymentHistoryInline(ReadOnlyAdminMixin, admin.TabularInline[Deployment
     ordering = ["-started_at"]
     verbose_name = "deploy"
     verbose_name_plural = "deploy history"
+    # Without the row title Django puts above each row: the columns say it all.
+    classes = ["df-rows"]
     history_fields: tuple[str, ...] = HISTORY_FIELDS
 
     # The project's history offers a rollback on each row; the version's own page has its
@@ -100,35 +112,42 @@ class DeploymentHistoryInline(ReadOnlyAdminMixin, admin.TabularInline[Deployment
 
     @admin.display(description="version")
     def version_link(self, deployment: Deployment) -> SafeString:
-        version = deployment.automation_version
-        url = reverse("admin:automations_automationversion_change", args=[version.pk])
-        return format_html('<a href="{}">{}</a>', url, version.version)
+        return version_link(deployment.automation_version)
 
     @admin.display(description="outcome")
     def outcome(self, deployment: Deployment) -> SafeString:
         return deployment_outcome(deployment)
 
+    @admin.display(description="by")
+    def by(self, deployment: Deployment) -> SafeString:
+        return deployment_by(deployment)
+
+    @admin.display(description="WRK attempts")
+    def attempts_label(self, deployment: Deployment) -> str:
+        return attempts_text(deployment.attempts)
+
     @admin.display(description="duration")
     def took(self, deployment: Deployment) -> str:
         return duration(deployment.started_at, deployment.finished_at)
-
-    @admin.display(description="rollback")
-    def rollback(self, deployment: Deployment) -> str:
-        # Words, not the admin's red cross: "not a rollback" is no error.
-        return "rollback" if deployment.is_rollback else "—"
 
 
 class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[AutomationVersion, Project]):
     model = AutomationVersion
     extra = 0
     can_delete = False
-    show_change_link = True
     fields = VERSION_ROW_FIELDS
     readonly_fields = VERSION_ROW_FIELDS
     ordering = ["-created_at"]
+    # Without the row title Django puts above each row: the version column links its page.
+    classes = ["df-rows"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AutomationVersion]:
-        return super().get_queryset(request).select_related("workflow_binding")
+        # The project too: each row's title (the version's str) names it.
+        return super().get_queryset(request).select_related("project", "workflow_binding")
+
+    @admin.display(description="version")
+    def version_link(self, version: AutomationVersion) -> SafeString:
+        return version_link(version)
 
     @admin.display(description="status")
     def badge(self, version: AutomationVersion) -> SafeString:
@@ -136,20 +155,7 @@ class VersionInline(ReadOnlyAdminMixin, admin.TabularInline[AutomationVersion, P
 
     @admin.display(description="workflow")
     def workflow(self, version: AutomationVersion) -> SafeString | str:
-        return _workflow_with_incident(version)
-
-
-def _workflow_with_incident(version: AutomationVersion) -> SafeString | str:
-    binding = version.binding_or_none()
-    if binding is None:
-        return "—"
-    if binding.deactivation_failed_at is None:
-        return binding.workflow_id
-    return format_html(
-        '{} <span class="df-badge df-badge-warning" title="WRK has not confirmed its '
-        'deactivation">still active — deactivation failed</span>',
-        binding.workflow_id,
-    )
+        return workflow_cell(version)
 
 
 @admin.register(Project)
@@ -172,13 +178,49 @@ class ProjectAdmin(admin.ModelAdmin[Project]):
         # A new project has no versions or deploys yet: its add form is the project alone.
         return list(self.inlines) if obj is not None else []
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Project | None = None) -> list[str]:
+        return ["status", "rows_shown"] if obj is not None else ["status"]
+
+    def get_formset_kwargs(
+        self, request: HttpRequest, obj: Project, inline: Any, prefix: str
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = super().get_formset_kwargs(request, obj, inline, prefix)
+        # The newest rows only, whatever the project's age: the page stays one screen long
+        # and costs the same queries with 10 deploys or 10,000.
+        kwargs["queryset"] = newest_of_project(
+            kwargs["queryset"], project_id=obj.pk, limit=PROJECT_PAGE_ROWS
+        )
+        return kwargs
+
+    @admin.display(description="versions and deploys")
+    def rows_shown(self, project: Project) -> SafeString:
+        versions, deploys = project_row_counts(project_id=project.pk)
+        shown = (
+            "all of them below"
+            if max(versions, deploys) <= PROJECT_PAGE_ROWS
+            else f"the newest {PROJECT_PAGE_ROWS} of each below"
+        )
+        query = f"?project__id__exact={project.pk}"
+        return format_html(
+            '{}, {}: {}. <a href="{}">All its versions</a> · <a href="{}">all its deploys</a>',
+            ngettext("%(n)s version", "%(n)s versions", versions) % {"n": f"{versions:,}"},
+            ngettext("%(n)s deploy", "%(n)s deploys", deploys) % {"n": f"{deploys:,}"},
+            shown,
+            reverse("admin:automations_automationversion_changelist") + query,
+            reverse("admin:automations_deployment_changelist") + query,
+        )
+
     @admin.display(description="status", ordering="status")
     def badge(self, project: Project) -> SafeString:
         return status_badge(project.status)
 
     @admin.display(description="live version")
-    def live_version(self, project: Project) -> str:
-        return getattr(project, "live_label", None) or "—"
+    def live_version(self, project: Project) -> SafeString | str:
+        live_id = getattr(project, "live_id", None)
+        if live_id is None:
+            return "—"
+        url = reverse("admin:automations_automationversion_change", args=[live_id])
+        return format_html('<a href="{}">{}</a>', url, project.live_label)  # type: ignore[attr-defined]
 
     @admin.display(description="waiting")
     def waiting(self, project: Project) -> SafeString | str:

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from deployflow.words import attempts
 from wrk_client import WrkError
 
 from .models import BindingStatus, VersionStatus, WorkflowBinding
@@ -50,8 +51,8 @@ def wrk_deactivate(*, binding: WorkflowBinding) -> DeactivationResult:
         state = wrk_client().deactivate(binding.workflow_id)
     except WrkError as exc:
         error = (
-            f"WRK did not deactivate workflow {binding.workflow_id} after {exc.attempts} "
-            f"attempt(s): {exc.message}"
+            f"WRK did not deactivate workflow {binding.workflow_id} after "
+            f"{attempts(exc.attempts)}: {exc.message}"
         )
         logger.warning("The previous workflow is still active: %s", error)
         return DeactivationResult(ok=False, attempts=exc.attempts, error=error)

@@ -35,6 +35,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from deployflow.words import attempts
 from wrk_client import WrkError
 
 from .deactivate import (
@@ -97,8 +98,8 @@ def _activate_and_record(deployment: Deployment) -> DeployResult:
         state = wrk_client().activate(workflow_id)
     except WrkError as exc:
         error = (
-            f"WRK did not activate workflow {workflow_id} after {exc.attempts} "
-            f"attempt(s): {exc.message}"
+            f"WRK did not activate workflow {workflow_id} after {attempts(exc.attempts)}: "
+            f"{exc.message}"
         )
         logger.error("Deploy of version %s failed: %s", version_id, error)
         try:
@@ -110,7 +111,7 @@ def _activate_and_record(deployment: Deployment) -> DeployResult:
     return _record_success(
         deployment,
         attempts=state.attempts,
-        what_wrk_said=f"WRK activated {workflow_id} after {state.attempts} attempt(s).",
+        what_wrk_said=f"WRK activated {workflow_id} after {attempts(state.attempts)}.",
     )
 
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from deployflow.dates import when
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
@@ -285,7 +287,7 @@ class DeploymentStatus(models.TextChoices):
 
 class DeploymentSource(models.TextChoices):
     ADMIN = "admin"
-    API = "api"
+    API = "api", "API"
     COMMAND = "command"
     RECONCILE = "reconcile"
     # Ops activated the workflow by hand in WRK (the source document allows it when the API
@@ -321,7 +323,7 @@ class Deployment(models.Model):
     status = models.CharField(
         max_length=16, choices=DeploymentStatus, default=DeploymentStatus.IN_PROGRESS
     )
-    is_rollback = models.BooleanField(default=False)
+    is_rollback = models.BooleanField("rollback", default=False)
     # WRK activation requests; empty until known (and for ever when reconcile finished it).
     attempts = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
@@ -340,4 +342,4 @@ class Deployment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M} · {self.status}"
+        return f"{when(self.started_at)} · {self.status}"

@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from deployflow.words import attempts
 from wrk_client import WrkError
 
 from .checks import deploy_stale_problem
@@ -147,7 +148,7 @@ def _undo_activation(
     """WRK activated the workflow, but another version went Live meanwhile: that one stands."""
     try:
         state = wrk_client().deactivate(deployment.workflow_id)
-        undone = f"deactivated it after {state.attempts} attempt(s)"
+        undone = f"deactivated it after {attempts(state.attempts)}"
     except WrkError as exc:
         undone = f"could not deactivate it ({exc.message}); it is reported to ops"
     deployment_record_failure(

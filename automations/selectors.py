@@ -156,16 +156,21 @@ def ops_emails() -> list[str]:
     return ops_email_recipients(ops_users().values_list("email", flat=True))
 
 
-def _versions_count(**filters: object) -> Coalesce:
-    """The number of the project's versions matching `filters`, as a correlated subquery."""
+def _per_project_count(rows: QuerySet[AutomationVersion] | QuerySet[Deployment]) -> Coalesce:
+    """The number of the project's `rows`, as a correlated subquery."""
     counted = (
-        AutomationVersion.objects.filter(project=OuterRef("pk"), **filters)
+        rows.filter(project=OuterRef("pk"))
         .order_by()
         .values("project")
         .annotate(n=Count("pk"))
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _versions_count(**filters: object) -> Coalesce:
+    """The number of the project's versions matching `filters`, as a correlated subquery."""
+    return _per_project_count(AutomationVersion.objects.filter(**filters))
 
 
 def projects_with_overview(projects: QuerySet[Project]) -> QuerySet[Project]:
@@ -194,6 +199,24 @@ def projects_with_overview(projects: QuerySet[Project]) -> QuerySet[Project]:
             workflow_binding__deactivation_failed_at__isnull=False,
         ),
     )
+
+
+def newest_of_project[M: (AutomationVersion, Deployment)](
+    rows: QuerySet[M], *, project_id: int, limit: int
+) -> QuerySet[M]:
+    """The project's newest `limit` of `rows` (in their own order, newest first), still a
+    queryset that can be filtered further, as the admin's inline formsets do."""
+    newest = rows.filter(project_id=project_id).values("pk")[:limit]
+    return rows.filter(pk__in=newest)
+
+
+def project_row_counts(*, project_id: int) -> tuple[int, int]:
+    """How many versions and deploys the project has, in one query."""
+    counts = Project.objects.filter(pk=project_id).annotate(
+        version_count=_versions_count(), deploy_count=_per_project_count(Deployment.objects.all())
+    )
+    row = counts.values_list("version_count", "deploy_count").first()
+    return row if row is not None else (0, 0)
 
 
 def workflow_in_use(*, workflow_id: str) -> bool:

@@ -91,4 +91,4 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel}:{self.template} → {self.recipient} ({self.status})"
+        return f"{self.get_template_display()} → {self.recipient} by {self.channel}"

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from deployflow.dates import when
+
 from .models import Template
 
 HEADLINES = {
@@ -56,7 +58,7 @@ def render_slack(template: str, payload: dict[str, Any]) -> tuple[str, list[dict
         ("Version", context["version"]),
         ("Workflow", context["workflow_id"]),
         ("By", context["actor"]),
-        ("When", f"{context['at']:%Y-%m-%d %H:%M} UTC"),
+        ("When", when(context["at"])),
     ]
     if context["attempts"]:
         fields.append(("WRK attempts", str(context["attempts"])))

@@ -100,9 +100,33 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, parsed.timestamp() - time.time())
 
 
+# How much of WRK's explanation goes into an error message (and so an admin message, an
+# audit row, an email).
+DESCRIBE_CHARS = 200
+
+
 def _describe(response: requests.Response) -> str:
-    body = response.text.strip().replace("\n", " ")
-    return f"HTTP {response.status_code}: {body[:200]}" if body else f"HTTP {response.status_code}"
+    """`HTTP <status>: <what WRK said>`: the message of a JSON error body (`{"error": "..."}`,
+    `{"error": {"message": "..."}}` or `{"message": "..."}`), else the body's text."""
+    said = _wrk_message(response) or response.text
+    said = " ".join(said.split())[:DESCRIBE_CHARS]
+    return f"HTTP {response.status_code}: {said}" if said else f"HTTP {response.status_code}"
+
+
+def _wrk_message(response: requests.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    if isinstance(error, dict):
+        error = error.get("message")
+    for candidate in (error, data.get("message")):
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate
+    return None
 
 
 class WrkClient:

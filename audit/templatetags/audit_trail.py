@@ -25,7 +25,10 @@ def version_audit_trail(version: AutomationVersion) -> dict[str, Any]:
     )
     rows = list(trail[: HISTORY_ROWS + 1])
     return {
-        "rows": [(row, audit_summary(row.metadata)) for row in rows[:HISTORY_ROWS]],
+        "rows": [
+            (row, audit_summary(row.metadata), row.metadata.get("error") or "")
+            for row in rows[:HISTORY_ROWS]
+        ],
         "more": len(rows) > HISTORY_ROWS,
         "version": version,
     }

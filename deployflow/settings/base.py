@@ -21,7 +21,8 @@ DEBUG = env_bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with deployflow's admin site.
+    "deployflow.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -117,6 +118,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere (deployflow/formats/): 2026-11-27 21:56 UTC.
+FORMAT_MODULE_PATH = ["deployflow.formats"]
 
 STATIC_URL = "static/"
 # Where collectstatic writes (and WhiteNoise serves from, in production).

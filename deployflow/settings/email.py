@@ -4,6 +4,9 @@ smtp://host:port                 plain SMTP
 smtp+tls://user:pass@host:587    STARTTLS      smtps://user:pass@host:465   implicit TLS
 console:                         print messages (the demo)
 locmem:                          keep them in memory (tests)
+file:DIR                         one .eml file per message under DIR, relative to the
+                                 working directory (the demo: file:var/mail); the backend
+                                 is dev-only (devtools), so production refuses it
 anymail:                         the ESP named by ANYMAIL_ESP (e.g. mailgun, postmark,
                                  amazon_ses); its keys come from ANYMAIL_* variables,
                                  e.g. ANYMAIL_MAILGUN_API_KEY.
@@ -22,6 +25,8 @@ SIMPLE = {
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
+# A dotted path, not an import: production code never imports the dev-only app.
+EML_FILES = "devtools.mail.EmlFileBackend"
 
 
 def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
@@ -29,6 +34,11 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
     scheme = parts.scheme.lower()
     if scheme in SIMPLE:
         return {"default": {"BACKEND": SIMPLE[scheme]}}
+    if scheme == "file":
+        directory = unquote(parts.path)
+        if not directory:
+            raise ImproperlyConfigured("EMAIL_URL=file: needs a directory, e.g. file:var/mail.")
+        return {"default": {"BACKEND": EML_FILES, "OPTIONS": {"file_path": directory}}}
     if scheme == "anymail":
         esp = env_str("ANYMAIL_ESP").strip()
         if not esp:
@@ -50,7 +60,7 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
         return {"default": {"BACKEND": SMTP, "OPTIONS": options}}
     raise ImproperlyConfigured(
         f"EMAIL_URL scheme {scheme!r} is not one of smtp, smtp+tls, smtps, console, locmem, "
-        "anymail."
+        "file, anymail."
     )
 
 

@@ -1,19 +1,21 @@
 """Production: refuses to start without its secrets; `check --deploy` is clean."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .email import mailers_from_url
+from .email import EML_FILES, mailers_from_url
 from .env import env_bool, env_int, env_required, env_str
 
 DEBUG = False
 SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 varied characters.")
 WRK_API_TOKEN = env_required("WRK_API_TOKEN")
 WRK_WEBHOOK_SECRET = env_required("WRK_WEBHOOK_SECRET")
 # Printing mail to a console is no way to reach a client: default to a local MTA.
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "smtp://localhost:25"))
+if MAILERS["default"]["BACKEND"] == EML_FILES:
+    raise ImproperlyConfigured("EMAIL_URL=file: is the demo's (devtools); production sends mail.")
 
 # WhiteNoise serves the static files from the app server, right after SecurityMiddleware (so
 # HTTPS and HSTS apply to them too): hashed names cached for a year, gzip and Brotli copies

@@ -82,7 +82,7 @@ def test_get_a_version_without_binding(api):
         ({"status": None}, "bad_request", "must be a string"),
         ({"status": "live"}, "invalid_status", "Unknown status 'live'"),
         ({"status": "Archived"}, "invalid_transition", "cannot be set to 'Archived'"),
-        ({"status": "Live", "force": True}, "bad_request", "Unknown field(s): force"),
+        ({"status": "Live", "force": True}, "bad_request", "Unknown field: force"),
         ({"status": "Live", "adopt": "yes"}, "bad_request", "'adopt' must be true or false"),
         ({"status": "Ready to Launch", "adopt": True}, "bad_request", "'adopt' goes with"),
     ],

@@ -87,7 +87,7 @@ def test_a_version_added_before_its_build_gets_the_builds_workflow(api, ops_user
 @pytest.mark.parametrize(
     ("body", "code", "fragment"),
     [
-        ({"version": "v1", "workflow_id": "wf"}, "bad_request", "Missing field(s): project"),
+        ({"version": "v1", "workflow_id": "wf"}, "bad_request", "Missing field: project"),
         ({"project": "1", "version": "v1", "workflow_id": "wf"}, "bad_request", "project id"),
         ({"project": True, "version": "v1", "workflow_id": "wf"}, "bad_request", "project id"),
         ({"project": 0, "version": "v1", "workflow_id": "wf"}, "bad_request", "project id"),

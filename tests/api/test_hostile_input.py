@@ -190,7 +190,7 @@ def test_the_body_limit_is_a_setting(api, live_project, settings):
 def test_a_body_just_under_the_limit_is_read(api, live_project):
     _, _, v2 = live_project
     body = '{"status": "Live", "pad": "' + "x" * (MIB - 100) + '"}'
-    assert "Unknown field(s): pad" in assert_error(
+    assert "Unknown field: pad" in assert_error(
         patch_raw(api, status_url(v2), body), 400, "bad_request"
     )
 

@@ -144,10 +144,13 @@ def test_the_changelist_shows_resource_project_actor_and_summary(
 
     content = logged_in(client, superuser).get(CHANGELIST).content.decode()
 
-    assert "automation_version:7" in content
-    assert f'<td class="field-project_label">{project.name}</td>' in content
-    assert f'<td class="field-actor_label">{ops.username}</td>' in content
-    assert '<td class="field-actor_label">system</td>' in content
+    # The resource is a link to its version's page, not `automation_version:7`.
+    assert '<a href="/admin/automations/automationversion/7/change/">version #7</a>' in content
+    assert "automation_version:7" not in content
+    project_url = f"/admin/automations/project/{project.pk}/change/"
+    assert f'<div class="df-quiet"><a href="{project_url}">{project.name}</a></div>' in content
+    assert f'<div class="df-quiet">by {ops.username}</div>' in content
+    assert '<div class="df-quiet">by system</div>' in content
     assert "Ready to Launch → Live · workflow wf-42 · via admin" in content
 
 

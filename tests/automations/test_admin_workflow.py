@@ -186,7 +186,7 @@ def test_history_shows_the_versions_audit_trail(wrk, live_project, ops_user):
     page = response.content.decode()
     assert response.status_code == 200
     assert "doesn’t have a change history" not in page
-    for action in ("mark_ready", "deploy", "archive", "deactivate"):
+    for action in ("Mark Ready", "Deploy", "Archive", "Deactivate"):
         assert f">{action}<" in page, action
     assert "Ready to Launch → Live" in page
     assert "(workflow)" in page  # the binding's own rows: its deactivation

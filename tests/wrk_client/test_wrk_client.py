@@ -304,3 +304,49 @@ def test_it_rejects_runs_without_a_list(client, wrk_mock):
 
     with pytest.raises(WrkPermanentError):
         client.list_runs("wf-1")
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"error": "workflow is locked by another deploy"}, "workflow is locked by another deploy"),
+        ({"error": {"code": "locked", "message": "workflow is locked"}}, "workflow is locked"),
+        ({"message": "workflow is locked"}, "workflow is locked"),
+        # JSON without a message of its own: the body as it came.
+        ({"code": "locked"}, '{"code": "locked"}'),
+        ("<html><body>Bad gateway</body></html>", "<html><body>Bad gateway</body></html>"),
+        ("", ""),
+    ],
+)
+def test_an_error_says_what_wrk_said_not_its_json(client, wrk_mock, body, said):
+    if isinstance(body, dict):
+        wrk_mock.patch(ACTIVATE, json=body, status=400)
+    else:
+        wrk_mock.patch(ACTIVATE, body=body, status=400)
+
+    with pytest.raises(WrkPermanentError) as raised:
+        client.activate("wf-1")
+
+    assert raised.value.message == (f"HTTP 400: {said}" if said else "HTTP 400")
+
+
+def test_what_wrk_said_is_cut_to_one_line_of_200_characters(client, wrk_mock):
+    wrk_mock.patch(ACTIVATE, json={"error": "line one\nline two " + "x" * 300}, status=400)
+
+    with pytest.raises(WrkPermanentError) as raised:
+        client.activate("wf-1")
+
+    assert raised.value.message.startswith("HTTP 400: line one line two xxx")
+    assert len(raised.value.message) == len("HTTP 400: ") + 200
+
+
+def test_the_stand_in_wrks_fault_reads_as_its_message():
+    wrk = FakeWrk(token=TOKEN).start()
+    try:
+        wrk.fail_next(1, status=403, op="activate")
+        client = WrkClient(base_url=wrk.url, token=TOKEN, retry=FAST)
+        with pytest.raises(WrkPermanentError) as raised:
+            client.activate("wf-1")
+    finally:
+        wrk.stop()
+    assert raised.value.message == "HTTP 403: injected fault: HTTP 403"

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from automations.reconcile import deployments_reconcile
 
@@ -20,7 +21,11 @@ class Command(BaseCommand):
         if not report.lines:
             self.stdout.write("Nothing to reconcile.")
         if report.needs_wrk:
+            deploys, deactivations = len(report.unreachable), len(report.deactivation_failed)
             raise CommandError(
-                f"{len(report.unreachable)} deploy(s) and {len(report.deactivation_failed)} "
-                "deactivation(s) still need WRK; run reconcile again later."
+                ngettext("%(n)d deploy", "%(n)d deploys", deploys) % {"n": deploys}
+                + " and "
+                + ngettext("%(n)d deactivation", "%(n)d deactivations", deactivations)
+                % {"n": deactivations}
+                + " still need WRK; run reconcile again later."
             )
