@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -33,6 +34,7 @@ from .faults import (
 )
 from .handler import Handler
 from .runs import Timeline
+from .state import timelines_load, timelines_save
 
 DEFAULT_RUNS_LIMIT = 100
 MAX_RUNS_LIMIT = 500
@@ -69,6 +71,7 @@ class FakeWrk:
         control: bool = True,
         verbose: bool = False,
         clock: Callable[[], float] = time.time,
+        state_path: Path | None = None,
     ) -> None:
         if run_interval <= 0:
             raise ValueError("run_interval must be > 0")
@@ -84,7 +87,9 @@ class FakeWrk:
         self._initial_latency = latency
         self._clock = clock
         self._lock = threading.Lock()
-        self._workflows: dict[str, Timeline] = {}
+        # Where the workflows are kept across restarts (the demo's); None: in memory only.
+        self._state_path = state_path
+        self._workflows: dict[str, Timeline] = timelines_load(state_path) if state_path else {}
         self._calls: list[Call] = []
         self._faults: list[Fault] = []
         self._holds: list[Hold] = []
@@ -145,6 +150,12 @@ class FakeWrk:
                 timeline.activate(self._clock())
             elif not active and timeline.active:
                 timeline.deactivate(self._clock())
+            self._save()
+
+    def _save(self) -> None:
+        """Called with the lock held, after a workflow changed."""
+        if self._state_path is not None:
+            timelines_save(self._state_path, self._workflows)
 
     def fail_runs(self, workflow_id: str, n: int) -> None:
         """The workflow's next `n` runs fail (to show a failing incident)."""
@@ -331,6 +342,7 @@ class FakeWrk:
                     timeline.activate(self._clock())
                 else:
                     timeline.deactivate(self._clock())
+                self._save()
             return json_answer(HTTPStatus.OK, {"id": workflow_id, "active": timeline.active})
 
     def _runs(self, workflow_id: str, timeline: Timeline, query: dict[str, list[str]]) -> Answer:

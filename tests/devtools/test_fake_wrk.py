@@ -116,6 +116,26 @@ def test_it_activates_and_deactivates_once(wrk, http):
     assert wrk.is_active("wf-1") is False
 
 
+def test_a_restarted_stand_in_keeps_its_workflows_and_their_runs(make_wrk, http, tmp_path):
+    """The demo restarts its processes; WRK must still run what the demo database says."""
+    state = tmp_path / "wrk.json"
+    clock = Clock()
+    first = make_wrk(state_path=state, clock=clock)
+    http.patch(workflow_url(first, "wf-live", "activate"), headers=AUTH).raise_for_status()
+    http.patch(workflow_url(first, "wf-old", "activate"), headers=AUTH).raise_for_status()
+    http.patch(workflow_url(first, "wf-old", "deactivate"), headers=AUTH).raise_for_status()
+    clock.now += 600
+    runs_before = http.get(workflow_url(first, "wf-live", "runs"), headers=AUTH).json()["runs"]
+    first.stop()
+
+    again = make_wrk(state_path=state, clock=clock)
+
+    assert (again.is_active("wf-live"), again.is_active("wf-old")) == (True, False)
+    runs_after = http.get(workflow_url(again, "wf-live", "runs"), headers=AUTH).json()["runs"]
+    assert [run["id"] for run in runs_after] == [run["id"] for run in runs_before]
+    assert make_wrk(clock=clock).is_active("wf-live") is None  # without a state file: new
+
+
 def test_it_adds_workflows_in_a_given_state(wrk):
     wrk.add_workflow("on", active=True)
     wrk.add_workflow("off")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,13 @@ class Command(BaseCommand):
             "--fail-next", type=int, default=0, help="Answer the next N WRK calls with an error."
         )
         parser.add_argument("--fail-status", type=int, default=503)
+        parser.add_argument(
+            "--state",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="Keep the workflows in this JSON file across restarts (the demo's).",
+        )
         parser.add_argument(
             "--run-interval", type=float, default=60.0, help="Seconds between runs of a workflow."
         )
@@ -97,6 +105,7 @@ class Command(BaseCommand):
                 else options["run_interval"],
                 failure_ratio=options["failure_ratio"],
                 verbose=True,
+                state_path=options["state"],
             )
             wrk.fail_next(options["fail_next"], status=options["fail_status"])
         except (OSError, ValueError) as exc:
