@@ -8,6 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
-    path("status/", include("status.urls")),
+    path("", include("status.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
 ]
