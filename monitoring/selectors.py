@@ -136,15 +136,6 @@ class RunCounts:
     # Timed runs per duration bucket, in durations.FIELDS' order.
     durations: tuple[int, ...] = _NO_DURATIONS
 
-    def __add__(self, other: RunCounts) -> RunCounts:
-        return RunCounts(
-            success=self.success + other.success,
-            failed=self.failed + other.failed,
-            canceled=self.canceled + other.canceled,
-            longest_ms=max(self.longest_ms, other.longest_ms),
-            durations=tuple(a + b for a, b in zip(self.durations, other.durations, strict=True)),
-        )
-
     @property
     def runs(self) -> int:
         return self.success + self.failed + self.canceled

@@ -38,6 +38,8 @@ class Subscription:
 
 class ProjectFeed(Feed):
     feed_type = Atom1Feed
+    # Atom wants an author for the feed or for each entry.
+    author_name = "deployflow"
 
     def get_object(self, request: HttpRequest, slug: str, token: str) -> Subscription:
         user_id = feed_token_user_id(token)

@@ -32,10 +32,12 @@ PERM_VIEW_ALL = "automations.view_project"
 def status_profile(*, user: User | AnonymousUser) -> StatusProfile:
     """The user's profile, or the defaults (not saved) for a user who never changed any.
     The session's user has it joined in already (deployflow.auth)."""
+    if not user.is_authenticated:
+        return StatusProfile()
     try:
-        return user.status_profile  # type: ignore[union-attr]
-    except (StatusProfile.DoesNotExist, AttributeError):
-        return StatusProfile(user_id=user.pk or 0)
+        return user.status_profile
+    except StatusProfile.DoesNotExist:
+        return StatusProfile(user=user)
 
 
 def profile_zone(profile: StatusProfile) -> tzinfo:

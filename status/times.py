@@ -1,7 +1,7 @@
 """Times as the status pages show them: in the active time zone (the user's), with the ISO
 instant in UTC as the machine value and the tooltip.
 
-Formatted with strftime rather than Django's localized `date_format`: the pages are in
+Formatted by hand rather than with Django's localized `date_format`: the pages are in
 English only, and a project page shows some 150 times, where `date_format` alone cost a
 quarter of the page's time (bench/status_page.py).
 """
@@ -33,22 +33,18 @@ def weekday_text(day: date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day_text(day)}"
 
 
-def moment_text(moment: datetime, style: str = "datetime") -> str:
-    """`27 Nov 2026, 14:30` (or only the time, or only the day) in the active time zone."""
+def moment_text(moment: datetime) -> str:
+    """`27 Nov 2026, 14:30` in the active time zone."""
     local = timezone.localtime(moment)
-    if style == "time":
-        return f"{local:%H:%M}"
-    if style == "date":
-        return day_text(local.date())
     return f"{day_text(local.date())}, {local.hour:02}:{local.minute:02}"
 
 
-def time_element(moment: datetime | date | None, style: str = "datetime") -> SafeString:
+def time_element(moment: datetime | date | None) -> SafeString:
     """A `<time>` element; a `date` (a day already in the user's zone) as itself."""
     if moment is None:
         return mark_safe("—")
     if isinstance(moment, datetime):
-        iso, shown = utc_iso(moment), moment_text(moment, style)
+        iso, shown = utc_iso(moment), moment_text(moment)
     else:
         iso, shown = moment.isoformat(), day_text(moment)
     return mark_safe(f'<time datetime="{iso}" title="{iso}">{escape(shown)}</time>')  # noqa: S308 - escaped

@@ -16,8 +16,8 @@ register = template.Library()
 
 
 @register.simple_tag
-def when(moment: datetime | date | None, style: str = "datetime") -> SafeString:
-    return time_element(moment, style)
+def when(moment: datetime | date | None) -> SafeString:
+    return time_element(moment)
 
 
 @register.filter

@@ -66,6 +66,7 @@ def test_the_page_links_its_feed_and_the_feed_tells_deploys_and_incidents(
     assert response["Content-Type"].startswith("application/atom+xml")
     assert "private" in response["Cache-Control"]
     body = response.content.decode()
+    assert "<author><name>deployflow</name></author>" in body
     assert "wf-" not in body
     assert ops_user.username not in body
     assert "503" not in body
