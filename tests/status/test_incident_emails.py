@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from automations.deploy import automation_version_deploy
 from notifications.models import Delivery, Notification, Template
 from notifications.rendering import render_email
 from notifications.services import notifications_email_clients
 from status.models import StatusProfile
-from tests.factories import make_user
+from tests.factories import make_project, make_user, make_version
 
 from .conftest import ERROR, NOW, healthy_day, ingest
 
@@ -102,3 +103,35 @@ def test_client_emails_refuse_ops_only_facts():
             facts={"project": "P", "workflow_id": "wf-1"},
             recipients=[("a@client.example", "UTC")],
         )
+
+
+def test_the_clients_live_email_names_neither_workflow_nor_deployer(
+    scenario, ops_user, strict_templates
+):
+    """The client's `automation_live` email (ops' `deployment_success` keeps both)."""
+    s = scenario()
+    delivery = Delivery.objects.get(template=Template.AUTOMATION_LIVE)
+    assert delivery.recipient == s.project.client.contact_email
+    assert not {"workflow_id", "actor", "admin_url"} & delivery.payload.keys()
+    subject, text, html = render_email(delivery.template, delivery.payload)
+    assert subject == f"{s.project.name} v1 is live"
+    for body in (text, html):
+        assert "is now" in body
+        assert f"/status/{s.project.slug}/" in body
+        assert s.workflow_id not in body
+        assert ops_user.username not in body
+        assert "/admin/" not in body
+    ops_email = Delivery.objects.get(template=Template.DEPLOYMENT_SUCCESS, channel="email")
+    assert ops_email.payload["workflow_id"] == s.workflow_id
+    assert ops_email.payload["actor"] == ops_user.username
+
+
+def test_collaborators_in_app_live_notice_names_no_deployer(wrk, ops_user):
+    member = make_user()
+    project = make_project()
+    project.collaborators.add(member)
+    version = make_version(project, "v1")
+    automation_version_deploy(version_id=version.pk, actor=ops_user, source="admin")
+    notice = Notification.objects.get(recipient=member, kind="automation_live")
+    assert notice.body == "Now running in production."
+    assert ops_user.username not in notice.title + notice.body

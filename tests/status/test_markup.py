@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils.csp import CSP
 
 from .conftest import NOW, healthy_day, ingest, logged_in
 
@@ -81,8 +82,6 @@ def test_the_project_page_is_semantic(scenario):
 
 
 def test_the_pages_pass_djangos_own_csp_middleware_with_a_strict_policy(scenario, settings):
-    from django.utils.csp import CSP
-
     settings.MIDDLEWARE = [
         *settings.MIDDLEWARE,
         "django.middleware.csp.ContentSecurityPolicyMiddleware",

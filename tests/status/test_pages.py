@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from automations.deploy import automation_version_deploy
 from automations.errors import ServiceError
+from automations.services import automation_version_stage
 from monitoring.models import Incident
 from status.models import StatusProfile
 from tests.factories import make_version
@@ -176,8 +177,6 @@ def test_the_deploy_history_in_the_clients_words(scenario, ops_user, wrk):
     wrk.reset()
     v3 = make_version(s.project, "v3")
     automation_version_deploy(version_id=v3.pk, actor=ops_user, source="api")
-    from automations.services import automation_version_stage
-
     automation_version_stage(version_id=s.live.pk, actor=ops_user, source="api")
     automation_version_deploy(version_id=s.live.pk, actor=ops_user, source="api")
     html = s.page()
