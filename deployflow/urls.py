@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include("api.urls")),
     path("notifications/", include("notifications.urls")),
-    path("status/", include("status.urls")),
+    path("", include("status.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     # /healthz is answered by deployflow.middleware.HealthzMiddleware, before any of these.
     path("readyz", ReadyzView.as_view(), name="readyz"),

@@ -8,7 +8,8 @@ One short transaction per batch, in this order:
 2. insert the new events in one statement that skips ids already stored (`ON CONFLICT DO
    NOTHING`): a replayed event is a `duplicate`; an event stored as `running` whose final
    status arrives now is updated, once (a final status is never changed again);
-3. add what became final to the hourly rollups: one upsert row per binding and hour;
+3. add what became final to the hourly rollups: one upsert row per binding and hour
+   (counts by status, durations and their histogram);
 4. run the failing streak of each binding, in WRK's start order, opening and resolving
    incidents (see incidents.py).
 
@@ -27,6 +28,7 @@ import psycopg
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from . import durations
 from .events import RunEventIn
 from .incidents import Streak, streaks_apply
 from .models import Monitor, RunEvent, RunRollup, RunStatus
@@ -243,7 +245,10 @@ _ROLLUP_COLUMNS = (
     *((column, "integer") for column in (*_COUNTED, "timed")),
     ("duration_total_ms", "bigint"),
     ("duration_max_ms", "bigint"),
+    *((column, "integer") for column in durations.FIELDS),
 )
+# Where a duration's bucket sits in a rollup's list of figures (see _rollups_add).
+_FIRST_BUCKET = 7
 
 
 def _hour(moment: datetime) -> datetime:
@@ -256,14 +261,16 @@ def _rollups_add(events: list[RunEventIn], binding_of: dict[str, int]) -> None:
     buckets: dict[tuple[int, datetime], list[int]] = {}
     for e in events:
         key = (binding_of[e.workflow_id], _hour(e.started_at))
-        # success, error, crashed, canceled, timed, total ms, max ms
-        bucket = buckets.setdefault(key, [0, 0, 0, 0, 0, 0, 0])
+        # success, error, crashed, canceled, timed, total ms, max ms, then the duration
+        # buckets
+        bucket = buckets.setdefault(key, [0] * (_FIRST_BUCKET + len(durations.FIELDS)))
         bucket[_COUNTED.index(e.status)] += 1
         duration = e.duration_ms
         if duration is not None:
             bucket[4] += 1
             bucket[5] += duration
             bucket[6] = max(bucket[6], duration)
+            bucket[_FIRST_BUCKET + durations.bucket_of(duration)] += 1
     table = RunRollup._meta.db_table
     rows = [
         (binding_id, _db_time(hour), *counts)
@@ -271,7 +278,7 @@ def _rollups_add(events: list[RunEventIn], binding_of: dict[str, int]) -> None:
     ]
     added = ", ".join(
         f"{column} = {table}.{column} + excluded.{column}"
-        for column in (*_COUNTED, "timed", "duration_total_ms")
+        for column in (*_COUNTED, "timed", "duration_total_ms", *durations.FIELDS)
     )
     _insert_rows(
         table,

@@ -50,6 +50,13 @@ class RunEvent(models.Model):
             # Also the index retention deletes through, binding by binding: no index of its
             # own for the write path to maintain.
             models.Index(fields=["workflow_binding", "-started_at"], name="run_binding_started"),
+            # A status page's latest failures: only failed runs are in it, so the newest 20
+            # of a binding are its first 20 entries, however rarely the workflow fails.
+            models.Index(
+                fields=["workflow_binding", "-started_at"],
+                condition=Q(status__in=["error", "crashed"]),
+                name="run_binding_failed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -113,6 +120,22 @@ class RunRollup(models.Model):
     timed = models.PositiveIntegerField(default=0)
     duration_total_ms = models.BigIntegerField(default=0)
     duration_max_ms = models.BigIntegerField(default=0)
+    # The timed runs by duration (see durations.py): the median over any period is read
+    # from these. Runs rolled up before these columns existed are in none of them.
+    dur_lt_250ms = models.PositiveIntegerField(default=0)
+    dur_lt_500ms = models.PositiveIntegerField(default=0)
+    dur_lt_1s = models.PositiveIntegerField(default=0)
+    dur_lt_2s = models.PositiveIntegerField(default=0)
+    dur_lt_5s = models.PositiveIntegerField(default=0)
+    dur_lt_10s = models.PositiveIntegerField(default=0)
+    dur_lt_30s = models.PositiveIntegerField(default=0)
+    dur_lt_1m = models.PositiveIntegerField(default=0)
+    dur_lt_2m = models.PositiveIntegerField(default=0)
+    dur_lt_5m = models.PositiveIntegerField(default=0)
+    dur_lt_10m = models.PositiveIntegerField(default=0)
+    dur_lt_30m = models.PositiveIntegerField(default=0)
+    dur_lt_1h = models.PositiveIntegerField(default=0)
+    dur_ge_1h = models.PositiveIntegerField(default=0)
 
     class Meta:
         db_table = "run_rollups"

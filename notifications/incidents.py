@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from automations.selectors import ops_users
 from monitoring.models import Incident, IncidentKind
+from monitoring.redaction import without_workflow_ids
 
 from .models import Notification, Template
 from .services import _facts, _ops_deliveries, _queue
@@ -119,11 +120,13 @@ def notifications_incident_opened(*, incident: Incident) -> None:
             incident.detail,
         )
         return
+    # Collaborators may be client users, who never see workflow ids, and WRK's error text
+    # may name the workflow.
     _notify(
         incident,
         Template.RUNS_FAILING,
         f"{_label(incident)} is failing: {incident.failure_count} runs in a row",
-        incident.last_error,
+        without_workflow_ids(incident.last_error, [incident.binding.workflow_id]),
     )
 
 

@@ -59,6 +59,9 @@ class Template(models.TextChoices):
     RUNS_FAILING = "runs_failing"
     WORKFLOW_DRIFT = "workflow_drift"
     INCIDENT_RESOLVED = "incident_resolved"
+    # To client members who asked for it (status pages' settings): an incident opened or
+    # resolved on their project, in their words.
+    CLIENT_INCIDENT = "client_incident"
 
 
 class Delivery(models.Model):

@@ -35,6 +35,9 @@ HEADLINES = {
 def message_context(payload: dict[str, Any]) -> dict[str, Any]:
     context = dict(payload)
     context["at"] = datetime.fromisoformat(payload["at"])
+    for moment in ("opened_at", "resolved_at"):
+        if payload.get(moment):
+            context[moment] = datetime.fromisoformat(payload[moment])
     for optional in ("attempts", "archived_version", "error", "resolution"):
         context.setdefault(optional, None)
     return context

@@ -6,6 +6,7 @@ inserts, so the number of queries does not grow with the number of collaborators
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -103,17 +104,27 @@ def _collaborators_and_ops(project_id: int) -> tuple[list[int], list[str]]:
     return ids, emails
 
 
+# What ops messages name and a client's must not (SPEC §5: clients never see workflow ids
+# or ops usernames), nor the admin's links, which clients cannot open.
+OPS_ONLY_FACTS = frozenset({"workflow_id", "actor", "admin_url", "attempts", "version_id"})
+
+
+def _client_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in facts.items() if key not in OPS_ONLY_FACTS}
+
+
 def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: TransitionContext) -> None:
     facts = _facts(version, ctx.actor)
     facts["attempts"] = ctx.attempts
     facts["archived_version"] = ctx.previous.version if ctx.previous is not None else None
     collaborator_ids, ops_emails = _collaborators_and_ops(version.project_id)
+    # Collaborators may be client users: the in-app row says what happened, not who did it.
     Notification.objects.bulk_create(
         Notification(
             recipient_id=user_id,
             kind=Template.AUTOMATION_LIVE,
             title=f"{facts['project']} {facts['version']} is Live",
-            body=f"Deployed to production by {facts['actor']}.",
+            body="Now running in production.",
             link=facts["status_url"],
         )
         for user_id in collaborator_ids
@@ -127,10 +138,32 @@ def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: Transitio
                 channel=Channel.EMAIL,
                 template=Template.AUTOMATION_LIVE,
                 recipient=contact,
-                payload=facts,
+                payload=_client_facts(facts),
             ),
         )
     _queue(deliveries)
+
+
+def notifications_email_clients(
+    *, template: Template, facts: dict[str, Any], recipients: Sequence[tuple[str, str]]
+) -> None:
+    """Email client users (address, IANA time zone), each message in the recipient's time
+    zone, in the caller's transaction. The facts must be a client's to read: a payload that
+    names a workflow, an ops user or an admin link is refused."""
+    leaked = OPS_ONLY_FACTS & facts.keys()
+    if leaked:
+        raise ValueError(f"Client emails never carry {sorted(leaked)}.")
+    _queue(
+        [
+            Delivery(
+                channel=Channel.EMAIL,
+                template=template,
+                recipient=email,
+                payload={**facts, "time_zone": zone},
+            )
+            for email, zone in recipients
+        ]
+    )
 
 
 def _queue(deliveries: list[Delivery]) -> None:

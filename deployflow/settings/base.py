@@ -258,6 +258,13 @@ NOTIFICATION_SENDING_STALE_SECONDS = env_float(
 # Absolute base of links in emails and Slack messages.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Status pages -------------------------------------------------------------------------
+# A project whose success rate over the last 24 hours is below this is "degraded" (and so is
+# a day of its 90-day row); see status/health.py.
+STATUS_DEGRADED_BELOW_PERCENT = env_float(
+    "STATUS_DEGRADED_BELOW_PERCENT", default=95.0, minimum=0.0
+)
+
 # --- Observability ------------------------------------------------------------------------
 # `json`: one JSON object per line (time, level, logger, message, request_id, deploy_id, job)
 # for a log shipper; `plain` for a terminal.

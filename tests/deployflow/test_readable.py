@@ -61,9 +61,12 @@ def test_the_admin_emails_and_slack_write_the_same_moment_the_same_way(wrk, stri
     delivery = Delivery.objects.filter(template=Template.AUTOMATION_LIVE).first()
     assert delivery is not None
     _, text, body = render_email(delivery.template, delivery.payload)
-    assert f"Deployed: {WRITTEN} by" in text
+    assert f"Live since: {WRITTEN}" in text  # the client's email names no ops user
     assert WRITTEN in body
-    _, blocks = render_slack(delivery.template, delivery.payload)
+    # Slack goes to ops only: the ops message of the same deploy.
+    ops_delivery = Delivery.objects.filter(template=Template.DEPLOYMENT_SUCCESS).first()
+    assert ops_delivery is not None
+    _, blocks = render_slack(ops_delivery.template, ops_delivery.payload)
     assert f"*When*\n{WRITTEN}" in [field["text"] for field in blocks[1]["fields"]]
 
 

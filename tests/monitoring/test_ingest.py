@@ -89,12 +89,16 @@ def test_rollups_count_by_status_per_binding_and_hour_with_durations(webhook, bi
     assert first.hour == BASE
     assert (first.success, first.error, first.crashed, first.canceled) == (1, 1, 1, 1)
     assert (first.timed, first.duration_total_ms, first.duration_max_ms) == (4, 7750, 4000)
+    # The durations' histogram (a status page's median comes from it): a bucket holds its
+    # lower bound, so 250 ms is under 500 ms, 1.5 s under 2 s, and 2 s and 4 s under 5 s.
+    assert (first.dur_lt_500ms, first.dur_lt_2s, first.dur_lt_5s) == (1, 1, 2)
     assert (second.hour.hour, second.success, second.duration_max_ms) == (10, 1, 3000)
 
     # More runs of the same hour add to its row.
     send(webhook, [run(w, 40, seconds=9)], secret)
     first.refresh_from_db()
     assert (first.success, first.timed, first.duration_max_ms) == (2, 5, 9000)
+    assert (first.dur_lt_2s, first.dur_lt_10s) == (1, 1)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

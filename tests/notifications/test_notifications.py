@@ -62,8 +62,13 @@ def test_it_emails_exactly_the_right_people_with_both_bodies(deployed, smtp):
     for body in (text, html):
         assert project.name in body
         assert "v2" in body
-        assert ops.username in body
+        assert "replacing v1" in body
         assert f"/status/{project.slug}/" in body
+        # SPEC §5: the client's email names neither the workflow nor who deployed it.
+        assert ops.username not in body
+        assert v2.workflow_binding.workflow_id not in body
+        assert "wf-" not in body
+        assert "/admin/" not in body
     success = smtp.to("ops1@agency.example")[0]
     assert success.message["Subject"] == f"[deployflow] Deployed {project.name} v2 to production"
     for body in (success.part("text/plain"), success.part("text/html")):
