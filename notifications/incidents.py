@@ -11,44 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Value
 from django.urls import reverse
 
-from automations.selectors import ops_users
 from monitoring.models import Incident, IncidentKind
 from monitoring.redaction import without_workflow_ids
 
 from .models import Notification, Template
-from .services import _facts, _ops_deliveries, _queue
-
-
-def _audience(project_id: int) -> tuple[list[int], list[str], list[int]]:
-    """Ops users' ids and addresses, and the other collaborators' ids, in one query."""
-    collaborators = (
-        get_user_model()
-        .objects.filter(collaborations=project_id)
-        .annotate(is_ops=Value(value=False))
-        .values_list("pk", "email", "is_ops")
-    )
-    rows = collaborators.union(
-        ops_users()
-        .order_by()
-        .annotate(is_ops=Value(value=True))
-        .values_list("pk", "email", "is_ops"),
-        all=True,
-    )
-    ops_ids: list[int] = []
-    ops_emails: list[str] = []
-    others: set[int] = set()
-    for pk, email, is_ops in rows:
-        if is_ops:
-            ops_ids.append(pk)
-            if email:
-                ops_emails.append(email)
-        else:
-            others.add(pk)
-    return ops_ids, ops_emails, sorted(others - set(ops_ids))
+from .services import _facts, _ops_deliveries, _queue, project_audience
 
 
 def _incident_facts(incident: Incident) -> dict[str, Any]:
@@ -76,9 +45,10 @@ def _incident_facts(incident: Incident) -> dict[str, Any]:
 
 def _notify(incident: Incident, template: Template, title: str, body: str) -> None:
     facts = _incident_facts(incident)
-    ops_ids, ops_emails, collaborator_ids = _audience(
-        incident.binding.automation_version.project_id
-    )
+    audience = project_audience(incident.binding.automation_version.project_id)
+    ops_ids, ops_emails = audience.ops_ids, audience.ops_emails
+    # Ops who collaborate get the ops notice only.
+    collaborator_ids = sorted(set(audience.collaborator_ids) - set(ops_ids))
     Notification.objects.bulk_create(
         [
             *(

@@ -7,6 +7,7 @@ inserts, so the number of queries does not grow with the number of collaborators
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -79,11 +80,18 @@ def _ops() -> tuple[list[int], list[str]]:
     return [pk for pk, _ in rows], [email for _, email in rows if email]
 
 
-def _collaborators_and_ops(project_id: int) -> tuple[list[int], list[str]]:
-    """The project's collaborators' ids and the ops team's addresses, in one query."""
-    user_model = get_user_model()
+@dataclass(frozen=True, slots=True)
+class ProjectAudience:
+    collaborator_ids: list[int]
+    ops_ids: list[int]
+    ops_emails: list[str]
+
+
+def project_audience(project_id: int) -> ProjectAudience:
+    """The project's collaborators and the ops team (ids and addresses), in one query."""
     collaborators = (
-        user_model.objects.filter(collaborations=project_id)
+        get_user_model()
+        .objects.filter(collaborations=project_id)
         .annotate(is_ops=Value(value=False))
         .values_list("pk", "email", "is_ops")
     )
@@ -94,14 +102,15 @@ def _collaborators_and_ops(project_id: int) -> tuple[list[int], list[str]]:
         .values_list("pk", "email", "is_ops"),
         all=True,
     )
-    ids, emails = [], []
+    audience = ProjectAudience(collaborator_ids=[], ops_ids=[], ops_emails=[])
     for pk, email, is_ops in rows:
-        if is_ops:
-            if email:
-                emails.append(email)
-        else:
-            ids.append(pk)
-    return ids, emails
+        if not is_ops:
+            audience.collaborator_ids.append(pk)
+            continue
+        audience.ops_ids.append(pk)
+        if email:
+            audience.ops_emails.append(email)
+    return audience
 
 
 # What ops messages name and a client's must not (SPEC §5: clients never see workflow ids
@@ -117,7 +126,8 @@ def notifications_deploy_succeeded(*, version: AutomationVersion, ctx: Transitio
     facts = _facts(version, ctx.actor)
     facts["attempts"] = ctx.attempts
     facts["archived_version"] = ctx.previous.version if ctx.previous is not None else None
-    collaborator_ids, ops_emails = _collaborators_and_ops(version.project_id)
+    audience = project_audience(version.project_id)
+    collaborator_ids, ops_emails = audience.collaborator_ids, audience.ops_emails
     # Collaborators may be client users: the in-app row says what happened, not who did it.
     Notification.objects.bulk_create(
         Notification(
