@@ -58,7 +58,7 @@ from .models import (
     WorkflowBinding,
 )
 from .plan import deploy_plan, in_progress_message, require_deploy_permission
-from .selectors import version_get, version_lock, versions_lock_with_live
+from .selectors import project_lock, version_get, version_lock, versions_lock_with_live
 from .services import automation_version_stage
 from .wrk_config import wrk_client
 
@@ -213,6 +213,7 @@ def deployment_claim(*, version_id: int, actor: User | None, source: str) -> Dep
     """Validate under row locks and take the project's deploy lock (SPEC §4.2, §4.4)."""
     try:
         with transaction.atomic(durable=True):
+            project_lock(version_id=version_id)
             version, live = versions_lock_with_live(version_id=version_id)
             plan = deploy_plan(version=version, actor=actor, previous=live, check_in_progress=False)
             plan.raise_if_blocked()
@@ -285,7 +286,9 @@ def deployment_complete(
     deactivation = wrk_deactivate(binding=old_binding) if old_binding is not None else None
     now = timezone.now()
     with transaction.atomic(durable=True):
-        # The deployment first, then the versions: the failure path locks in the same order.
+        # The project, the deployment, then the versions: the claim and the failure path
+        # lock in the same order (see `project_lock`).
+        project_lock(version_id=version.pk)
         _claim_record(deployment, status=DeploymentStatus.SUCCEEDED, attempts=attempts)
         version.deploy(
             ctx=TransitionContext(
@@ -335,6 +338,7 @@ def deployment_complete(
 def deployment_record_failure(*, deployment: Deployment, attempts: int | None, error: str) -> None:
     """Activation failed: the version goes to Error; the Live version is left untouched."""
     with transaction.atomic(durable=True):
+        project_lock(version_id=deployment.automation_version_id)
         _claim_record(deployment, status=DeploymentStatus.FAILED, attempts=attempts, error=error)
         version = version_lock(version_id=deployment.automation_version_id)
         version.fail(

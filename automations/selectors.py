@@ -61,6 +61,19 @@ def version_lock(*, version_id: int) -> AutomationVersion:
         raise _not_found(version_id) from None
 
 
+def project_lock(*, version_id: int) -> None:
+    """Row-lock the version's project until the end of the caller's transaction.
+
+    The deploy's claim and both of its records take it first, so that they queue in one
+    order: a claim made while another deploy of the project is being recorded waits for that
+    record to commit, then reads the Live version it made (row locks on the versions alone
+    let the claim see the old Live version archived and the new one not yet Live).
+    """
+    of_version = AutomationVersion.objects.filter(pk=version_id).values("project_id")[:1]
+    # An unknown version locks nothing; the caller's next lookup says it does not exist.
+    Project.objects.select_for_update().filter(pk=of_version).values_list("pk").first()
+
+
 def versions_lock_with_live(
     *, version_id: int
 ) -> tuple[AutomationVersion, AutomationVersion | None]:
