@@ -12,6 +12,14 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 varied characters.")
 WRK_API_TOKEN = env_required("WRK_API_TOKEN")
 WRK_WEBHOOK_SECRET = env_required("WRK_WEBHOOK_SECRET")
+# A connection per gunicorn thread, kept across requests: opening one per request costs a
+# PostgreSQL backend start each time, which made a read 3x slower under load (bench/load.py).
+# The health check replaces a connection the server closed (a restart, a failover) before the
+# request uses it. PostgreSQL's max_connections must cover WEB_CONCURRENCY x GUNICORN_THREADS
+# per machine, plus the worker and the jobs (see the README's "Several machines").
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=600)  # noqa: F405
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405
+
 # Printing mail to a console is no way to reach a client: default to a local MTA.
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "smtp://localhost:25"))
 if MAILERS["default"]["BACKEND"] == EML_FILES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import json
+import random
 import socket
 import threading
 import time
@@ -68,6 +69,8 @@ class FakeWrk:
         latency: float = 0.0,
         run_interval: float = 60.0,
         failure_ratio: float = 0.1,
+        call_fail_ratio: float = 0.0,
+        seed: int | None = None,
         control: bool = True,
         verbose: bool = False,
         clock: Callable[[], float] = time.time,
@@ -77,7 +80,13 @@ class FakeWrk:
             raise ValueError("run_interval must be > 0")
         if not 0 <= failure_ratio <= 1:
             raise ValueError("failure_ratio must be from 0 to 1")
+        if not 0 <= call_fail_ratio <= 1:
+            raise ValueError("call_fail_ratio must be from 0 to 1")
         self.failure_ratio = failure_ratio
+        # The share of WRK API calls answered 503 at random (a flaky platform, for the load
+        # test); `seed` makes the draw repeatable.
+        self.call_fail_ratio = call_fail_ratio
+        self._random = random.Random(seed)  # noqa: S311 - a simulation, not a secret
         self.token = token
         self.auto_create = auto_create
         self.latency = latency
@@ -313,6 +322,8 @@ class FakeWrk:
                 fault.remaining -= 1
                 if not fault.remaining:
                     self._faults.remove(fault)
+            elif self.call_fail_ratio and self._random.random() < self.call_fail_ratio:
+                fault = Fault(1, op, workflow_id)
         # Faults come before authentication: an outage answers whatever the credentials.
         if fault is not None:
             return fault.answer()

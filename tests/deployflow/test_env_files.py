@@ -95,3 +95,22 @@ def test_production_takes_every_secret_from_files_and_check_deploy_is_clean(tmp_
     both = _production("check", **env, WRK_API_TOKEN="also-in-env")
     assert both.returncode != 0
     assert "Both WRK_API_TOKEN and WRK_API_TOKEN_FILE are set" in both.stderr
+
+
+def test_production_keeps_database_connections_and_checks_them_before_use():
+    env = {
+        "DJANGO_SECRET_KEY": SECRET,
+        "WRK_API_TOKEN": "wrk-token",
+        "WRK_WEBHOOK_SECRET": "hook-secret",
+        "DJANGO_ALLOWED_HOSTS": "deployflow.example",
+    }
+    show = (
+        "from django.db import connection as c; "
+        "print(c.settings_dict['CONN_MAX_AGE'], c.settings_dict['CONN_HEALTH_CHECKS'])"
+    )
+
+    kept = _production("shell", "-v", "0", "-c", show, **env)
+    reconnecting = _production("shell", "-v", "0", "-c", show, **env, DATABASE_CONN_MAX_AGE="0")
+
+    assert kept.stdout.split() == ["600", "True"], kept.stderr
+    assert reconnecting.stdout.split() == ["0", "True"], reconnecting.stderr

@@ -230,6 +230,39 @@ def test_the_client_retries_through_failures(wrk, client):
     assert [call.status for call in wrk.calls_for("activate")] == [503, 503, 200]
 
 
+def test_call_fail_ratio_fails_that_share_of_calls_transiently_and_repeatably(make_wrk, http):
+    def statuses(seed):
+        wrk = make_wrk(call_fail_ratio=0.25, seed=seed)
+        wrk.add_workflow("a", active=True)
+        return [http.get(workflow_url(wrk, "a"), headers=AUTH).status_code for _ in range(200)]
+
+    first = statuses(seed=7)
+
+    assert set(first) == {200, 503}
+    assert 30 <= first.count(503) <= 70  # 50 expected; the seed fixes the draw
+    assert statuses(seed=7) == first
+
+
+def test_a_flaky_wrk_still_activates_through_the_client_retries(make_wrk):
+    wrk = make_wrk(call_fail_ratio=0.5, seed=3)
+    client = WrkClient(
+        base_url=wrk.url, token=TOKEN, retry=RetryPolicy(attempts=10, wait_initial=0, wait_max=0)
+    )
+
+    state = client.activate("wf-1")
+
+    assert wrk.is_active("wf-1") is True
+    # Seed 3 draws a failure, then a success.
+    assert state.attempts == 2
+    assert [call.status for call in wrk.calls_for("activate")] == [503, 200]
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.5])
+def test_call_fail_ratio_must_be_a_share(ratio):
+    with pytest.raises(ValueError, match="call_fail_ratio"):
+        FakeWrk(call_fail_ratio=ratio)
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"n": -1}, {"n": 1, "status": 200}, {"n": 1, "op": "explode"}, {"n": 1, "retry_after": -1}],

@@ -41,6 +41,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--fail-status", type=int, default=503)
         parser.add_argument(
+            "--call-fail-ratio",
+            type=float,
+            default=0.0,
+            help="Share of WRK calls (0 to 1) answered 503 at random, as a flaky platform would.",
+        )
+        parser.add_argument(
             "--state",
             type=Path,
             default=None,
@@ -104,6 +110,7 @@ class Command(BaseCommand):
                 if options["emit_rate"]
                 else options["run_interval"],
                 failure_ratio=options["failure_ratio"],
+                call_fail_ratio=options["call_fail_ratio"],
                 verbose=True,
                 state_path=options["state"],
             )
