@@ -2,9 +2,9 @@
 
 The deploy runs in two short database transactions around the WRK calls, never across them:
 
-1. *claim*: lock the version and the project's Live version, check the `deploy_plan`, and
-   insert the project's in-progress `Deployment`, whose partial unique constraint turns a
-   concurrent deploy into 409;
+1. *claim*: lock the project, the version and the project's Live version, check the
+   `deploy_plan`, and insert the project's in-progress `Deployment`, whose partial unique
+   constraint turns a concurrent deploy into 409;
 2. WRK: activate the workflow (with retries); once it is active, deactivate the replaced
    version's workflow (with retries; its failure never fails the deploy);
 3. *record*, all in one transaction: win the right to record (a conditional update of the
@@ -14,7 +14,8 @@ The deploy runs in two short database transactions around the WRK calls, never a
    deactivation's outcome follow, and the deployment is closed. If activation failed, the
    version goes to Error instead and the Live version is left untouched.
 
-The project stays claimed from 1 to 3, so no other deploy can interleave. A process that
+The project stays claimed from 1 to 3, so no other deploy can interleave; the project row
+is locked first in 1 and 3, so that a claim waits for the record before it commits. A process that
 dies in between leaves an in-progress deployment that `reconcile` finishes by asking WRK.
 
 `automation_version_adopt` is the same path for a workflow that ops activated by hand in
@@ -287,8 +288,11 @@ def deployment_complete(
     now = timezone.now()
     with transaction.atomic(durable=True):
         # The project, the deployment, then the versions: the claim and the failure path
-        # lock in the same order (see `project_lock`).
-        project_lock(version_id=version.pk)
+        # lock in the same order (see `project_lock`). The project goes Live first: its
+        # update is the project's lock here.
+        Project.objects.filter(pk=version.project_id).update(
+            status=ProjectStatus.LIVE, updated_at=now
+        )
         _claim_record(deployment, status=DeploymentStatus.SUCCEEDED, attempts=attempts)
         version.deploy(
             ctx=TransitionContext(
@@ -301,9 +305,6 @@ def deployment_complete(
             )
         )
         version.save(update_fields=["status", "updated_at"])
-        Project.objects.filter(pk=version.project_id).update(
-            status=ProjectStatus.LIVE, updated_at=now
-        )
         WorkflowBinding.objects.filter(automation_version_id=version.pk).update(
             status=BindingStatus.ACTIVE,
             monitoring_started_at=now,

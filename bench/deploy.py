@@ -277,8 +277,8 @@ def raw_deploy(
         )
         cur.executemany(
             "INSERT INTO notification_deliveries (channel, template, recipient, payload, status,"
-            " attempts, last_error, created_at, updated_at)"
-            " VALUES ('email', %s, %s, %s, 'pending', 0, '', %s, %s)",
+            " attempts, interruptions, last_error, created_at, updated_at)"
+            " VALUES ('email', %s, %s, %s, 'pending', 0, 0, '', %s, %s)",
             [
                 ("automation_live", "c@x.example", meta, now, now),
                 ("deployment_success", "ops@x.example", meta, now, now),

@@ -12,7 +12,7 @@ checked against WRK's call log, the inboxes and what the clients were told
 
 Approval is required (DEPLOY_REQUIRE_APPROVAL=1): one ops user approves, the other deploys.
 Each client pauses `--think-ms` on average (exponentially distributed, 500 ms by default)
-between two requests, so the 32 clients ask about 80 requests/s: 32 scripts polling twice
+between two requests, so the 32 clients ask about 57 requests/s: 32 scripts polling twice
 a second is already more than an agency's ops team makes. `--think-ms 0` hammers the stack
 as fast as it answers, which measures this machine's CPUs (shared here by the stack,
 PostgreSQL and the load generator) rather than the app; the README gives both.

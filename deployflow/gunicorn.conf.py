@@ -39,3 +39,17 @@ def child_exit(server: object, worker: object) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def post_worker_init(worker: object) -> None:
+    """Import every view now, then move everything loaded so far out of the cyclic garbage
+    collector's reach (gc.freeze): the app's modules, classes and URL patterns live as long
+    as the process, and a full collection would otherwise walk them all, a pause of tens of
+    milliseconds in the middle of whichever request triggers it (bench/load.py: p99 of a
+    read 49.8 and 51.6 ms without, 44.7 and 45.8 ms with)."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports the URLconf and with it the views
+    gc.freeze()

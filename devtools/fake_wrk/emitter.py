@@ -71,18 +71,32 @@ class Emitter:
             self.emit_once()
 
     def emit_once(self) -> int:
-        """One tick: a batch per workflow with news; returns the events sent."""
+        """One tick: the news of every workflow, in as few batches as fit (as WRK sends
+        them: one POST per workflow and tick would make a burst of requests each tick);
+        returns the events sent."""
         sent = 0
+        events: list[dict[str, object]] = []
+        cursors: dict[str, int] = {}
         for workflow_id in self.wrk.workflow_ids():
             since = self.cursors.get(workflow_id, 0)
             runs, cursor = self.wrk.runs_page(workflow_id, since=since, limit=self.batch)
             if not runs:
                 continue
-            if self._post(json.dumps({"events": runs}).encode()):
-                self.cursors[workflow_id] = cursor
-                sent += len(runs)
+            if len(events) + len(runs) > self.batch:
+                sent += self._send(events, cursors)
+                events, cursors = [], {}
+            events += runs
+            cursors[workflow_id] = cursor
+        if events:
+            sent += self._send(events, cursors)
         self.sent += sent
         return sent
+
+    def _send(self, events: list[dict[str, object]], cursors: dict[str, int]) -> int:
+        if not self._post(json.dumps({"events": events}).encode()):
+            return 0
+        self.cursors.update(cursors)
+        return len(events)
 
     def _post(self, body: bytes) -> bool:
         request = urllib.request.Request(  # noqa: S310 - a URL the developer gave

@@ -99,6 +99,21 @@ def test_it_posts_the_runs_signed_as_spec_5_says(wrk, clock, receiver):
     ]
 
 
+def test_it_sends_several_workflows_news_in_as_few_batches_as_fit(wrk, clock, receiver):
+    for workflow_id in ("wf-a", "wf-b", "wf-c"):
+        wrk.add_workflow(workflow_id, active=True)
+    clock.now += 25  # 3 runs each
+    emitter = Emitter(wrk, url=receiver.url, secret=SECRET, batch=6, log=lambda _: None)
+
+    assert emitter.emit_once() == 9
+
+    batches = [[e["id"] for e in json.loads(body)["events"]] for _, body in receiver.posts]
+    assert [len(batch) for batch in batches] == [6, 3]
+    assert sorted(run for batch in batches for run in batch) == sorted(
+        f"{w}-run-{k}" for w in ("wf-a", "wf-b", "wf-c") for k in range(3)
+    )
+
+
 def test_a_refused_post_keeps_the_cursor(wrk, clock, receiver):
     wrk.add_workflow("wf-a", active=True)
     clock.now += 15
