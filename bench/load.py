@@ -54,7 +54,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--processes", type=int, default=4, help="client processes")
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seconds", type=float, default=60, help="measured")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds run before measuring")
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--versions", type=int, default=3, help="versions per project")
     parser.add_argument("--think-ms", type=float, default=500)
@@ -105,10 +106,7 @@ def main() -> int:
             f"on {args.projects} projects; WRK {args.wrk_latency_ms:g} ms, "
             f"{args.wrk_fail_ratio:.0%} of calls failing..."
         )
-        started, cpu_before = time.monotonic(), _cpu_ticks()
-        tally = _load(plan, args)
-        elapsed = time.monotonic() - started
-        busy = _busy_share(cpu_before, _cpu_ticks())
+        tally, busy = _load(plan, args)
         emitter.stop()
         tally.merge(emitter.tally)
 
@@ -119,7 +117,7 @@ def main() -> int:
         from bench.load_checks import run_checks
 
         checks = run_checks(wrk=wrk, smtp=smtp, slack=slack, tally=tally)
-        _report(tally, elapsed, busy, checks, settled, wrk, args)
+        _report(tally, busy, checks, settled, wrk, args)
         return 0 if all(not check.violations for check in checks) and settled else 1
     finally:
         stack.close()
@@ -279,21 +277,27 @@ def _seed(base_url: str, args: argparse.Namespace, wrk: FakeWrk) -> ClientPlan:
         deployer_token=tokens["ops-b"],
         projects=plan_projects,
         seconds=args.seconds,
+        warmup=args.warmup,
         threads=args.clients // args.processes,
         think_ms=args.think_ms,
         seed=args.seed,
     )
 
 
-def _load(plan: ClientPlan, args: argparse.Namespace) -> Tally:
+def _load(plan: ClientPlan, args: argparse.Namespace) -> tuple[Tally, float]:
+    """The clients' tally, and how busy the machine's CPUs were while it was measured."""
     plans = [dataclasses.replace(plan, seed=plan.seed * 100 + i) for i in range(args.processes)]
     # spawn: the clients need none of this process's Django, servers or threads.
     with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
-        tallies = pool.map(run_process, plans)
+        pending = pool.map_async(run_process, plans)
+        time.sleep(args.warmup)
+        cpu_before = _cpu_ticks()
+        tallies = pending.get()
+        busy = _busy_share(cpu_before, _cpu_ticks())
     total = Tally()
     for tally in tallies:
         total.merge(tally)
-    return total
+    return total, busy
 
 
 def _settle(*, timeout: float) -> bool:
@@ -325,20 +329,20 @@ def _busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
 
 def _report(
     tally: Tally,
-    elapsed: float,
     busy: float,
     checks: list[Any],
     settled: bool,
     wrk: FakeWrk,
     args: argparse.Namespace,
 ) -> None:
-    total = sum(tally.answers.values())
+    timed = sum(len(samples) for samples in tally.latencies.values())
     print(
-        f"\n{total} requests in {elapsed:.1f} s: {total / elapsed:.0f} requests/s; the "
+        f"\n{timed} requests in {args.seconds:g} s (after {args.warmup:g} s of warm-up): "
+        f"{timed / args.seconds:.0f} requests/s; the "
         f"machine's {os.cpu_count()} CPUs (stack, PostgreSQL and load generator) "
         f"{busy:.0%} busy"
     )
-    print(f"{'endpoint':34} {'count':>6} {'p50 ms':>8} {'p99 ms':>8}  answers")
+    print(f"{'endpoint':34} {'count':>6} {'p50 ms':>8} {'p99 ms':>8}  answers (warm-up included)")
     order = [label for label, _ in ACTIONS] + ["POST run-events (webhook)"]
     for label in order:
         samples = sorted(tally.latencies.get(label, []))

@@ -34,6 +34,9 @@ class ClientPlan:
     # Per project: its id and its versions' ids.
     projects: list[tuple[int, list[int]]]
     seconds: float
+    # Run but not measured first: each gunicorn thread opens its database connection on
+    # its first request, and the clients' processes start; a running service is past both.
+    warmup: float
     threads: int
     think_ms: float
     seed: int
@@ -46,8 +49,9 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     answers: Counter[tuple[str, int, str]] = field(default_factory=Counter)
 
-    def add(self, label: str, seconds: float, status: int, code: str) -> None:
-        self.latencies.setdefault(label, []).append(seconds)
+    def add(self, label: str, seconds: float | None, status: int, code: str) -> None:
+        if seconds is not None:
+            self.latencies.setdefault(label, []).append(seconds)
         self.answers[(label, status, code)] += 1
 
     def merge(self, other: Tally) -> None:
@@ -58,10 +62,10 @@ class Tally:
 
 def run_process(plan: ClientPlan) -> Tally:
     """A process's clients, until the plan's time is up (the entry point of each process)."""
-    deadline = time.monotonic() + plan.seconds
+    measured_from = time.monotonic() + plan.warmup
     tallies = [Tally() for _ in range(plan.threads)]
     threads = [
-        threading.Thread(target=_client, args=(plan, deadline, plan.seed * 1000 + i, tally))
+        threading.Thread(target=_client, args=(plan, measured_from, plan.seed * 1000 + i, tally))
         for i, tally in enumerate(tallies)
     ]
     for thread in threads:
@@ -74,12 +78,13 @@ def run_process(plan: ClientPlan) -> Tally:
     return total
 
 
-def _client(plan: ClientPlan, deadline: float, seed: int, tally: Tally) -> None:
+def _client(plan: ClientPlan, measured_from: float, seed: int, tally: Tally) -> None:
     rng = random.Random(seed)
     session = requests.Session()
     as_approver = {"Authorization": f"Bearer {plan.approver_token}"}
     as_deployer = {"Authorization": f"Bearer {plan.deployer_token}"}
     api = f"{plan.base_url}/v1"
+    deadline = measured_from + plan.seconds
     while time.monotonic() < deadline:
         project_id, version_ids = rng.choice(plan.projects)
         version = f"{api}/automation-versions/{rng.choice(version_ids)}"
@@ -94,6 +99,7 @@ def _client(plan: ClientPlan, deadline: float, seed: int, tally: Tally) -> None:
             # The approver may not deploy what they approved: the other ops user deploys.
             method, url = "PATCH", f"{version}/status"
             body = {"status": "Live" if label == "PATCH status Live" else "Ready to Launch"}
+        measured = time.monotonic() >= measured_from
         start = time.perf_counter()
         try:
             # A deploy may take as long as its WRK retries (the stale floor, 149 s).
@@ -102,7 +108,9 @@ def _client(plan: ClientPlan, deadline: float, seed: int, tally: Tally) -> None:
             tally.add(label, time.perf_counter() - start, 0, type(exc).__name__)
             continue
         elapsed = time.perf_counter() - start
-        tally.add(label, elapsed, response.status_code, _error_code(response))
+        # An answer in the warm-up is not timed, but it is counted like any other: the
+        # invariants compare every transition with what the clients were told.
+        tally.add(label, elapsed if measured else None, response.status_code, _error_code(response))
         if plan.think_ms:
             time.sleep(rng.expovariate(1000 / plan.think_ms))
 

@@ -15,6 +15,11 @@ from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
+from automations.deploy import automation_version_deploy
+from automations.models import AutomationVersion, Project
+from devtools.fake_wrk import FakeWrk
+from tests.factories import make_project, make_user, make_version
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -103,6 +108,22 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 @pytest.fixture(scope="package", autouse=True)
 def _expect_timeout() -> None:
     expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def ops(db: None) -> User:
+    """The ops user the browser tests log in as."""
+    return make_user(ops=True, email="ops@agency.example")
+
+
+@pytest.fixture
+def live_v1(wrk: FakeWrk, ops: User) -> tuple[Project, AutomationVersion]:
+    """A project whose v1 is Live, deployed by `ops`; WRK's calls to do it forgotten."""
+    project = make_project()
+    v1 = make_version(project, "v1")
+    automation_version_deploy(version_id=v1.pk, actor=ops, source="command")
+    wrk.reset()
+    return project, v1
 
 
 @pytest.fixture

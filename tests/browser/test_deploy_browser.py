@@ -46,11 +46,6 @@ def status_of(version: AutomationVersion) -> str:
 
 
 @pytest.fixture
-def ops(db: None) -> User:
-    return make_user(ops=True, email="ops@agency.example")
-
-
-@pytest.fixture
 def live_v1(wrk: FakeWrk, ops: User) -> tuple[Project, AutomationVersion, AutomationVersion]:
     """v1 Live (deployed through the service, as the other entry points do), v2 Ready."""
     project = make_project()

@@ -25,7 +25,7 @@ from automations.models import (
 )
 from devtools.fake_wrk import FakeWrk
 
-from ..factories import make_project, make_user, make_version
+from ..factories import make_version
 from .conftest import admin_login
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -37,20 +37,6 @@ def change_url(version: AutomationVersion) -> str:
 
 def status_of(version: AutomationVersion) -> str:
     return AutomationVersion.objects.get(pk=version.pk).status
-
-
-@pytest.fixture
-def ops(db: None) -> User:
-    return make_user(ops=True, email="ops@agency.example")
-
-
-@pytest.fixture
-def live_v1(wrk: FakeWrk, ops: User) -> tuple[Project, AutomationVersion]:
-    project = make_project()
-    v1 = make_version(project, "v1")
-    automation_version_deploy(version_id=v1.pk, actor=ops, source="command")
-    wrk.reset()
-    return project, v1
 
 
 def test_adopt_a_manual_activation(

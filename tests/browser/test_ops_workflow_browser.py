@@ -18,7 +18,7 @@ from automations.models import AutomationVersion, Project, VersionStatus
 from automations.services import automation_version_register
 from devtools.fake_wrk import FakeWrk
 
-from ..factories import make_project, make_user, make_version
+from ..factories import make_user, make_version
 from .conftest import TIMEOUT_MS, admin_login
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -45,20 +45,6 @@ def second_page(browser: Browser, live_server: LiveServer) -> Page:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     return context.new_page()
-
-
-@pytest.fixture
-def ops(db: None) -> User:
-    return make_user(ops=True, email="ops@agency.example")
-
-
-@pytest.fixture
-def live_v1(wrk: FakeWrk, ops: User) -> tuple[Project, AutomationVersion]:
-    project = make_project()
-    v1 = make_version(project, "v1")
-    automation_version_deploy(version_id=v1.pk, actor=ops, source="command")
-    wrk.reset()
-    return project, v1
 
 
 def test_draft_to_ready_to_approved_to_live(
