@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from pytest_django.live_server_helper import LiveServer
 
 from automations.deploy import automation_version_deploy
+from automations.errors import ServiceError
 from automations.models import AutomationVersion, Project
 from devtools.fake_wrk import FakeWrk
 from tests.factories import make_project, make_user, make_version
@@ -124,6 +125,20 @@ def live_v1(wrk: FakeWrk, ops: User) -> tuple[Project, AutomationVersion]:
     automation_version_deploy(version_id=v1.pk, actor=ops, source="command")
     wrk.reset()
     return project, v1
+
+
+@pytest.fixture
+def v2_in_error(
+    wrk: FakeWrk, ops: User, live_v1: tuple[Project, AutomationVersion]
+) -> AutomationVersion:
+    """v2 of `live_v1`'s project, in Error: WRK refused every attempt to activate it."""
+    project, _ = live_v1
+    v2 = make_version(project, "v2")
+    wrk.fail_next(100, status=503, op="activate")
+    with pytest.raises(ServiceError):
+        automation_version_deploy(version_id=v2.pk, actor=ops, source="admin")
+    wrk.reset()
+    return v2
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from automations.deploy import automation_version_deploy
-from automations.errors import ServiceError
 from automations.models import AutomationVersion, Project, VersionStatus
 from automations.services import automation_version_register
 from devtools.fake_wrk import FakeWrk
@@ -110,17 +109,12 @@ def test_draft_to_ready_to_approved_to_live(
 
 def test_error_retry_deploy_in_one_confirmation(
     page: Page,
-    wrk: FakeWrk,
     ops: User,
     live_v1: tuple[Project, AutomationVersion],
+    v2_in_error: AutomationVersion,
     artifacts: Path,
 ) -> None:
-    project, v1 = live_v1
-    v2 = make_version(project, "v2")
-    wrk.fail_next(100, status=503, op="activate")
-    with pytest.raises(ServiceError):
-        automation_version_deploy(version_id=v2.pk, actor=ops, source="admin")
-    wrk.reset()
+    v1, v2 = live_v1[1], v2_in_error
 
     admin_login(page, ops)
     page.goto(change_url(v2))
